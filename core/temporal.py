@@ -1,0 +1,56 @@
+"""The one way every process connects to Temporal, and what it names things."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from temporalio.client import Client, TLSConfig
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from core.settings import Settings
+
+# Custom search attributes: registered by the dev stack (`--search-attribute`)
+# and, on a real cluster, by `python -m worker --register-search-attributes`.
+SA_WORKFLOW_ID = SearchAttributeKey.for_keyword("AgenticWorkflowId")
+SA_VERSION = SearchAttributeKey.for_int("AgenticWorkflowVersion")
+SA_OWNER = SearchAttributeKey.for_keyword("AgenticOwner")
+SA_TEMPLATE = SearchAttributeKey.for_keyword("AgenticTemplate")
+SEARCH_ATTRIBUTES = {
+    SA_WORKFLOW_ID.name: "Keyword",
+    SA_VERSION.name: "Int",
+    SA_OWNER.name: "Keyword",
+    SA_TEMPLATE.name: "Keyword",
+}
+
+
+def temporal_workflow_id(execution_id: str) -> str:
+    return f"exec-{execution_id}"
+
+
+def ui_link(settings: Settings, workflow_id: str, run_id: str | None = None) -> str:
+    """The Temporal Web UI page of one execution."""
+    base = settings.temporal_ui_url.rstrip("/")
+    ns = quote(settings.temporal_namespace, safe="")
+    link = f"{base}/namespaces/{ns}/workflows/{quote(workflow_id, safe='')}"
+    return f"{link}/{quote(run_id, safe='')}/history" if run_id else link
+
+
+async def connect(settings: Settings) -> Client:
+    """Local dev server, mTLS or API key, chosen by which settings are present."""
+    tls: TLSConfig | bool = False
+    if settings.temporal_tls_cert and settings.temporal_tls_key:
+        tls = TLSConfig(
+            client_cert=Path(settings.temporal_tls_cert).read_bytes(),
+            client_private_key=Path(settings.temporal_tls_key).read_bytes(),
+        )
+    elif settings.temporal_api_key:
+        tls = True
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key,
+        tls=tls,
+        data_converter=pydantic_data_converter,
+    )

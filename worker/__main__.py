@@ -1,0 +1,36 @@
+"""`python -m worker`: run until SIGTERM/SIGINT, then finish in-flight tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import httpx
+
+from core.settings import get_settings
+from core.temporal import connect
+from worker.app import build_worker
+
+log = logging.getLogger("worker")
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = get_settings()
+    client = await connect(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with httpx.AsyncClient() as http:
+        worker = build_worker(client, settings, http)
+        log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+        async with worker:
+            await stop.wait()
+            log.info("shutting down: finishing in-flight tasks")
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

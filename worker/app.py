@@ -1,0 +1,49 @@
+"""Composition root of the worker: settings, client, activity objects, Worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.base import ActivityDeps
+from activities.registry import node_activities
+from core.settings import Settings
+from workflows.graph_workflow import GraphWorkflow
+
+
+def build_activities(settings: Settings, http: httpx.AsyncClient) -> list[Callable]:
+    deps = ActivityDeps(settings=settings, http=http)
+    activities = node_activities(deps)
+    if settings.database_url:
+        from activities.records import record_activities  # needs PostgreSQL
+
+        activities += record_activities(settings)
+    return activities
+
+
+# Deterministic libraries the interpreter uses, loaded once instead of per run
+# (Jinja2 keeps a lock-guarded template cache the sandbox would refuse).
+PASSTHROUGH_MODULES = ("workflows", "jinja2", "markupsafe", "jsonschema", "referencing", "rpds", "pydantic")
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES))
+
+
+def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient,
+                 *, task_queue: str | None = None) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=[GraphWorkflow],
+        workflow_runner=workflow_runner(),
+        activities=build_activities(settings, http),
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )

@@ -1,0 +1,105 @@
+"""Pure graph algorithms over node ids and (source, target) edges."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+
+def _adjacency(edges):
+    out, into = defaultdict(list), defaultdict(list)
+    for source, target in edges:
+        out[source].append(target)
+        into[target].append(source)
+    return out, into
+
+
+def cycles(ids: list[str], edges: list[tuple[str, str]]) -> list[list[str]]:
+    """Each strongly connected component that forms a cycle (Tarjan, iterative)."""
+    out, _ = _adjacency(edges)
+    index, low, on_stack, stack, found = {}, {}, set(), [], []
+    counter = 0
+    for root in ids:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child_i = work.pop()
+            if child_i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            children = out[node]
+            if child_i < len(children):
+                work.append((node, child_i + 1))
+                child = children[child_i]
+                if child not in index:
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in out[node]:
+                    order = {n: i for i, n in enumerate(ids)}
+                    found.append(sorted(component, key=order.__getitem__))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return found
+
+
+def entries(ids: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    targets = {target for _, target in edges}
+    return [node for node in ids if node not in targets]
+
+
+def unreachable(ids: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    out, _ = _adjacency(edges)
+    seen = set(entries(ids, edges))
+    queue = deque(seen)
+    while queue:
+        for child in out[queue.popleft()]:
+            if child not in seen:
+                seen.add(child)
+                queue.append(child)
+    return [node for node in ids if node not in seen]
+
+
+def ancestors(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Every node's transitive upstream set (cycles tolerated)."""
+    _, into = _adjacency(edges)
+    result = {}
+    for node in ids:
+        seen, queue = set(), deque(into[node])
+        while queue:
+            parent = queue.popleft()
+            if parent not in seen and parent != node:
+                seen.add(parent)
+                queue.extend(into[parent])
+        result[node] = seen
+    return result
+
+
+def topological_order(ids: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """Kahn's algorithm, stable on the given id order (graph must be acyclic)."""
+    out, into = _adjacency(edges)
+    remaining = {node: len(into[node]) for node in ids}
+    order, ready = [], deque(node for node in ids if remaining[node] == 0)
+    position = {node: i for i, node in enumerate(ids)}
+    while ready:
+        node = ready.popleft()
+        order.append(node)
+        newly = []
+        for child in out[node]:
+            remaining[child] -= 1
+            if remaining[child] == 0:
+                newly.append(child)
+        ready.extend(sorted(newly, key=position.__getitem__))
+    return order

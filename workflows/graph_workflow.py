@@ -1,0 +1,276 @@
+"""GraphWorkflow: one generic, deterministic interpreter for every compiled plan.
+
+Every node whose upstream is settled runs concurrently; edge conditions pick
+branches; a node whose incoming edges are all inactive is recorded as skipped.
+A failed node cancels the running ones unless it says `continue_on_error`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.expressions import ExpressionError, WorkflowSecrets, evaluate_condition, render_value
+    from workflows.plan import (
+        TERMINAL_STATES, GraphInput, GraphResult, NodeCall, NodeOutcome, NodePlan, NodeSummary,
+    )
+    from workflows.validation import validate_run_inputs
+
+WORKFLOW_NAME = "GraphWorkflow"
+RECORD_ACTIVITY = "record_execution"
+
+
+class NodeFailed(Exception):
+    def __init__(self, code: str, message: str, attempts: int | None = None):
+        super().__init__(message)
+        self.code, self.message, self.attempts = code, message, attempts
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class GraphWorkflow:
+    @workflow.init
+    def __init__(self, inp: GraphInput) -> None:
+        self._inp = inp
+        self._nodes = {node.id: NodeSummary() for node in inp.plan.nodes}
+        self._plan_nodes = {node.id: node for node in inp.plan.nodes}
+        self._status = "running"
+        self._started = workflow.now()
+        self._finished: datetime | None = None
+        self._error: dict[str, Any] | None = None
+
+    @workflow.query(name="progress")
+    def progress(self) -> GraphResult:
+        return self._summary()
+
+    @workflow.run
+    async def run(self, inp: GraphInput) -> GraphResult:
+        running: dict[str, asyncio.Task] = {}
+        try:
+            await self._drive(running)
+        except asyncio.CancelledError:
+            await self._cancel(running)
+            self._status = "cancelled"
+            await self._finish()
+            raise
+        if self._error is not None:
+            self._status = "failed"
+            await self._finish()
+            raise ApplicationError(self._error["message"], self._summary().model_dump(mode="json"),
+                                   type="GraphFailed", non_retryable=True)
+        self._status = "succeeded"
+        await self._finish()
+        return self._summary()
+
+    async def _drive(self, running: dict[str, asyncio.Task]) -> None:
+        plan = self._inp.plan
+        incoming = defaultdict(list)
+        for edge in plan.edges:
+            incoming[edge.target].append(edge)
+        while True:
+            if self._error is None:
+                self._start_ready(plan.nodes, incoming, running)
+            if self._error is not None and running:
+                await self._cancel(running)
+            if not running:
+                return
+            done, _ = await workflow.wait(list(running.values()), return_when=asyncio.FIRST_COMPLETED)
+            for node in plan.nodes:
+                task = running.get(node.id)
+                if task is not None and task in done:
+                    del running[node.id]
+                    self._note_failure(node)
+
+    def _note_failure(self, node: NodePlan) -> None:
+        state = self._nodes[node.id]
+        if state.state == "failed" and not node.continue_on_error and self._error is None:
+            self._error = {"node": node.id, **state.error,
+                           "message": f"node {node.id!r} failed: {state.error['message']}"}
+
+    def _start_ready(self, nodes: list[NodePlan], incoming, running) -> None:
+        # Plan order is topological, so skips cascade within one pass.
+        for node in nodes:
+            state = self._nodes[node.id]
+            if state.state != "pending" or self._error is not None:
+                continue
+            edges = incoming[node.id]
+            if any(self._nodes[e.source].state not in TERMINAL_STATES for e in edges):
+                continue
+            try:
+                active = not edges or any(self._edge_active(e) for e in edges)
+            except ExpressionError as err:
+                self._settle(state, "failed", error={"code": "expression_error", "message": f"edge condition: {err}"})
+                self._note_failure(node)
+                continue
+            if not active:
+                self._settle(state, "skipped")
+                continue
+            state.state = "running"
+            state.started_at = workflow.now().isoformat()
+            running[node.id] = asyncio.create_task(self._run_node(node))
+
+    def _edge_active(self, edge) -> bool:
+        source = self._nodes[edge.source]
+        if source.state == "succeeded" or (source.state == "failed" and self._continues(edge.source)):
+            return edge.when is None or evaluate_condition(edge.when, self._context(None))
+        return False
+
+    def _continues(self, node_id: str) -> bool:
+        return self._plan_nodes[node_id].continue_on_error
+
+    async def _run_node(self, node: NodePlan) -> None:
+        state = self._nodes[node.id]
+        try:
+            if node.kind == "activity":
+                outcome = await self._run_activity(node)
+            elif node.type == "delay":
+                outcome = await self._run_delay(node)
+            elif node.type == "sub_workflow":
+                outcome = await self._run_child(node)
+            else:
+                raise NodeFailed("unsupported_node", f"this worker cannot run node type {node.type!r}")
+            self._check_size(outcome.output)
+            self._settle(state, "succeeded", output=outcome.output, attempts=outcome.attempt)
+        except NodeFailed as err:
+            self._settle(state, "failed", error={"code": err.code, "message": err.message},
+                         attempts=err.attempts or max(state.attempts, 1))
+        except asyncio.CancelledError:
+            self._settle(state, "cancelled")
+
+    async def _run_activity(self, node: NodePlan) -> NodeOutcome:
+        call = NodeCall(execution_id=self._inp.execution_id, node_id=node.id, node_type=node.type,
+                        config=node.config, context=self._context(node.reads, with_secrets=False))
+        retry = node.retry
+        try:
+            return await workflow.execute_activity(
+                node.activity, call, result_type=NodeOutcome, activity_id=node.id,
+                start_to_close_timeout=timedelta(seconds=node.timeout_s),
+                retry_policy=RetryPolicy(
+                    maximum_attempts=retry.max_attempts,
+                    initial_interval=timedelta(seconds=retry.initial_interval_s),
+                    backoff_coefficient=retry.backoff,
+                    maximum_interval=timedelta(seconds=retry.max_interval_s),
+                ),
+                summary=f"{node.id} ({node.type})",
+            )
+        except ActivityError as err:
+            raise _node_failure(err, retry.max_attempts) from None
+
+    async def _run_delay(self, node: NodePlan) -> NodeOutcome:
+        seconds = self._render(node.config.get("seconds"))
+        try:
+            seconds = float(seconds)
+        except (TypeError, ValueError):
+            raise NodeFailed("invalid_config", f"delay seconds must be a number, got {seconds!r}") from None
+        if seconds < 0:
+            raise NodeFailed("invalid_config", "delay seconds must not be negative")
+        await workflow.sleep(seconds, summary=f"{node.id} (delay)")
+        return NodeOutcome(output={"slept_s": seconds})
+
+    async def _run_child(self, node: NodePlan) -> NodeOutcome:
+        assert node.child is not None
+        inputs = self._render(node.config.get("inputs", {}))
+        issues = validate_run_inputs(node.child.inputs_schema, inputs)
+        if issues:
+            raise NodeFailed("invalid_run_inputs", "; ".join(f"{i.path}: {i.message}" for i in issues))
+        child_input = GraphInput(plan=node.child, inputs=inputs, execution_id=f"{self._inp.execution_id}.{node.id}")
+        try:
+            result = await workflow.execute_child_workflow(
+                GraphWorkflow.run, child_input, result_type=GraphResult,
+                id=f"{workflow.info().workflow_id}.{node.id}",
+                execution_timeout=timedelta(seconds=node.timeout_s),
+            )
+        except ChildWorkflowError as err:
+            raise NodeFailed("sub_workflow_failed", _root_message(err)) from None
+        outputs = {nid: summary.output for nid, summary in result.nodes.items() if summary.state == "succeeded"}
+        return NodeOutcome(output={"status": result.status, "outputs": outputs})
+
+    def _render(self, value: Any) -> Any:
+        try:
+            return render_value(value, self._context(None))
+        except ExpressionError as err:
+            raise NodeFailed("expression_error", str(err)) from None
+
+    def _context(self, reads: list[str] | None, with_secrets: bool = True) -> dict[str, Any]:
+        """What expressions see; `reads` limits node results to those referenced,
+        which keeps activity inputs (and so history) small."""
+        ids = self._nodes.keys() if reads is None else reads
+        nodes = {nid: {"output": self._nodes[nid].output, "status": self._nodes[nid].state,
+                       "error": self._nodes[nid].error} for nid in ids}
+        context = {"inputs": self._inp.inputs, "nodes": nodes}
+        if with_secrets:
+            context["secrets"] = WorkflowSecrets()
+        return context
+
+    def _check_size(self, output: Any) -> None:
+        size = len(json.dumps(output, default=str))
+        if size > self._inp.plan.output_cap_bytes:
+            raise NodeFailed("output_too_large",
+                             f"output is {size} bytes, over the cap of {self._inp.plan.output_cap_bytes}")
+
+    def _settle(self, state: NodeSummary, to: str, *, output: Any = None,
+                error: dict | None = None, attempts: int | None = None) -> None:
+        now = workflow.now()
+        state.state = to
+        state.output = output
+        state.error = error
+        if attempts is not None:
+            state.attempts = attempts
+        state.finished_at = now.isoformat()
+        if state.started_at:
+            state.duration_ms = round((now - datetime.fromisoformat(state.started_at)).total_seconds() * 1000, 3)
+
+    async def _cancel(self, running: dict[str, asyncio.Task]) -> None:
+        for task in running.values():
+            task.cancel()
+        if running:
+            await workflow.wait(list(running.values()))
+        running.clear()
+        for state in self._nodes.values():
+            if state.state not in TERMINAL_STATES:
+                self._settle(state, "cancelled")
+
+    async def _finish(self) -> None:
+        self._finished = workflow.now()
+        if self._inp.record:
+            await workflow.execute_activity(
+                RECORD_ACTIVITY, self._summary(),
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(days=1),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            )
+
+    def _summary(self) -> GraphResult:
+        finished = self._finished
+        return GraphResult(
+            execution_id=self._inp.execution_id,
+            status=self._status,
+            nodes=self._nodes,
+            started_at=self._started.isoformat(),
+            finished_at=finished.isoformat() if finished else None,
+            duration_ms=round((finished - self._started).total_seconds() * 1000, 3) if finished else None,
+            error=self._error,
+        )
+
+
+def _node_failure(err: ActivityError, max_attempts: int) -> NodeFailed:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
+        return NodeFailed(cause.type or "activity_error", cause.message, details.get("attempt"))
+    if cause is not None and type(cause).__name__ == "TimeoutError":
+        return NodeFailed("timeout", f"timed out ({cause.message})", max_attempts)
+    return NodeFailed("activity_error", _root_message(err))
+
+
+def _root_message(err: BaseException) -> str:
+    while isinstance(err, FailureError) and err.cause is not None:
+        err = err.cause
+    return getattr(err, "message", None) or str(err)

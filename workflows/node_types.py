@@ -1,0 +1,65 @@
+"""What a node type is, and the node types the interpreter runs itself.
+
+The full registry (activities/registry.py) adds the activity-run types; the
+validator and compiler take the registry as an argument so this package stays
+free of I/O imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["activity", "workflow"]
+
+
+@dataclass(frozen=True)
+class NodeType:
+    name: str
+    config_model: type[BaseModel]
+    description: str
+    kind: Kind = "activity"  # "workflow": run by the interpreter itself, no activity
+    privileged: bool = False  # only admins may save it; operators must enable it
+    default_timeout_s: float = 60.0
+    default_max_attempts: int = 3
+
+    @property
+    def activity_name(self) -> str:
+        return f"node.{self.name}"
+
+
+class NodeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DelayConfig(NodeConfig):
+    seconds: float | str = Field(description="number, or an expression giving one")
+
+
+class SubWorkflowConfig(NodeConfig):
+    """Either an inline definition or a reference the compiler resolves."""
+
+    definition: dict[str, Any] | None = None
+    workflow_id: str | None = Field(None, description="a saved workflow (resolved at compile time)")
+    version: int | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+DELAY = NodeType(
+    name="delay",
+    config_model=DelayConfig,
+    description="A durable timer in the workflow itself: survives restarts, costs no worker.",
+    kind="workflow",
+    default_max_attempts=1,
+)
+SUB_WORKFLOW = NodeType(
+    name="sub_workflow",
+    config_model=SubWorkflowConfig,
+    description="Runs another graph as a child workflow and returns its result.",
+    kind="workflow",
+    default_timeout_s=24 * 3600,
+    default_max_attempts=1,
+)
+WORKFLOW_NODE_TYPES = {t.name: t for t in (DELAY, SUB_WORKFLOW)}

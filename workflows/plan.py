@@ -1,0 +1,97 @@
+"""The compiled plan: what GraphWorkflow receives as its input, self-contained
+so that later edits of the definition never touch a running execution."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+PLAN_FORMAT = 1
+
+NodeState = Literal["pending", "running", "waiting", "paused", "succeeded", "failed", "skipped", "cancelled"]
+TERMINAL_STATES = frozenset({"succeeded", "failed", "skipped", "cancelled"})
+
+
+class RetryPlan(BaseModel):
+    max_attempts: int
+    initial_interval_s: float
+    backoff: float
+    max_interval_s: float
+
+
+class NodePlan(BaseModel):
+    id: str
+    type: str
+    kind: Literal["activity", "workflow"]
+    activity: str | None = None
+    config: dict[str, Any]
+    retry: RetryPlan
+    timeout_s: float
+    continue_on_error: bool = False
+    upstream: list[str] = Field(default_factory=list, description="direct predecessors")
+    reads: list[str] = Field(default_factory=list, description="nodes whose results expressions read")
+    child: Plan | None = None
+
+
+class EdgePlan(BaseModel):
+    source: str
+    target: str
+    when: str | None = None
+
+
+class Plan(BaseModel):
+    format: int = PLAN_FORMAT
+    name: str
+    workflow_id: str | None = None
+    version: int | None = None
+    inputs_schema: dict[str, Any] | None = None
+    nodes: list[NodePlan] = Field(description="in topological order")
+    edges: list[EdgePlan]
+    output_cap_bytes: int = 256 * 1024
+
+
+class GraphInput(BaseModel):
+    plan: Plan
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    execution_id: str
+    record: bool = Field(False, description="write the execution's summary row to PostgreSQL")
+
+
+class NodeSummary(BaseModel):
+    state: NodeState = "pending"
+    attempts: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_ms: float | None = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+
+
+class GraphResult(BaseModel):
+    execution_id: str
+    status: Literal["running", "succeeded", "failed", "cancelled"]
+    nodes: dict[str, NodeSummary]
+    started_at: str
+    finished_at: str | None = None
+    duration_ms: float | None = None
+    error: dict[str, Any] | None = None
+
+
+NodePlan.model_rebuild()
+
+
+class NodeCall(BaseModel):
+    """What a node activity receives: its raw config (templates unrendered, so
+    secrets are resolved inside the activity only) and the results it reads."""
+
+    execution_id: str
+    node_id: str
+    node_type: str
+    config: dict[str, Any]
+    context: dict[str, Any]
+
+
+class NodeOutcome(BaseModel):
+    output: Any = None
+    attempt: int = 1

@@ -1,0 +1,246 @@
+"""Validation of a workflow definition: every problem at once, each with a JSON
+path and a stable code (the API answers 422 with this list)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workflows import graph
+from workflows.dsl import EdgeSpec, NodeSpec, WorkflowDefinition
+from workflows.expressions import ROOT_NAMES, ExpressionError, analyze, is_template, iter_strings
+from workflows.node_types import NodeType
+
+MAX_SUB_WORKFLOW_DEPTH = 8
+
+
+class Issue(BaseModel):
+    code: str
+    path: str
+    message: str
+
+
+class DefinitionInvalid(Exception):
+    def __init__(self, issues: list[Issue]):
+        super().__init__("; ".join(f"{i.path}: {i.message}" for i in issues))
+        self.issues = issues
+
+
+class _Envelope(BaseModel):
+    """The top level only; nodes and edges are parsed one by one so that one bad
+    node does not hide the problems of the others."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    inputs: dict[str, Any] | None = None
+    nodes: list[Any] = Field(default_factory=list)
+    edges: list[Any] = Field(default_factory=list)
+
+
+def pydantic_issues(err: ValidationError, prefix: str, code: str = "invalid_field") -> list[Issue]:
+    issues = []
+    for e in err.errors(include_url=False):
+        path = prefix
+        for part in e["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        issues.append(Issue(code=code, path=path, message=e["msg"]))
+    return issues
+
+
+def validate_definition(
+    raw: Any, registry: Mapping[str, NodeType], *, path: str = "$", depth: int = 0
+) -> tuple[WorkflowDefinition | None, list[Issue]]:
+    """Returns the parsed definition (None when structurally broken) and every issue."""
+    if isinstance(raw, WorkflowDefinition):
+        raw = raw.model_dump(by_alias=True, exclude_none=True)
+    if not isinstance(raw, dict):
+        return None, [Issue(code="invalid_field", path=path, message="a definition must be an object")]
+    try:
+        envelope = _Envelope.model_validate(raw)
+    except ValidationError as err:
+        issues = pydantic_issues(err, path)
+        envelope = None
+    else:
+        issues = []
+    node_items = raw.get("nodes") if isinstance(raw.get("nodes"), list) else []
+    edge_items = raw.get("edges") if isinstance(raw.get("edges"), list) else []
+
+    nodes: list[tuple[int, NodeSpec]] = []
+    for index, item in enumerate(node_items):
+        try:
+            nodes.append((index, NodeSpec.model_validate(item)))
+        except ValidationError as err:
+            issues += pydantic_issues(err, f"{path}.nodes[{index}]")
+    edges: list[tuple[int, EdgeSpec]] = []
+    for index, item in enumerate(edge_items):
+        try:
+            edges.append((index, EdgeSpec.model_validate(item)))
+        except ValidationError as err:
+            issues += pydantic_issues(err, f"{path}.edges[{index}]")
+
+    if not node_items:
+        issues.append(Issue(code="empty_graph", path=f"{path}.nodes", message="the graph has no nodes"))
+    checker = _GraphChecker(path, nodes, edges, registry, depth)
+    issues += checker.run()
+    if isinstance(raw.get("inputs"), dict):
+        issues += _check_inputs_schema(raw["inputs"], f"{path}.inputs")
+    if issues or envelope is None:
+        return None, issues
+    return WorkflowDefinition.model_validate(raw), []
+
+
+def _check_inputs_schema(schema: dict, path: str) -> list[Issue]:
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as err:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        return [Issue(code="invalid_inputs_schema", path=path + where, message=err.message)]
+    return []
+
+
+def validate_run_inputs(schema: dict | None, inputs: Any, path: str = "$.inputs") -> list[Issue]:
+    """Run inputs against the definition's `inputs` JSON Schema (every error)."""
+    if not isinstance(inputs, dict):
+        return [Issue(code="invalid_run_inputs", path=path, message="inputs must be an object")]
+    if not schema:
+        return []
+    validator = jsonschema.Draft202012Validator(schema)
+    issues = []
+    for err in sorted(validator.iter_errors(inputs), key=lambda e: list(map(str, e.absolute_path))):
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        issues.append(Issue(code="invalid_run_inputs", path=path + where, message=err.message))
+    return issues
+
+
+class _GraphChecker:
+    def __init__(self, path, nodes, edges, registry, depth):
+        self.path = path
+        self.nodes = nodes
+        self.edges = edges
+        self.registry = registry
+        self.depth = depth
+        self.issues: list[Issue] = []
+        self.index_of: dict[str, int] = {}
+
+    def add(self, code: str, path: str, message: str) -> None:
+        self.issues.append(Issue(code=code, path=path, message=message))
+
+    def run(self) -> list[Issue]:
+        self._check_ids()
+        for index, node in self.nodes:
+            self._check_type_and_config(index, node)
+        good_edges = self._check_edges()
+        ids = list(self.index_of)
+        for cycle in graph.cycles(ids, good_edges):
+            where = self._node_path(cycle[0])
+            self.add("cycle", where, f"cycle through nodes {' -> '.join(cycle + [cycle[0]])}")
+        for node_id in graph.unreachable(ids, good_edges):
+            self.add("unreachable_node", self._node_path(node_id),
+                     f"node {node_id!r} cannot be reached from any entry node")
+        ancestors = graph.ancestors(ids, good_edges)
+        for index, node in self.nodes:
+            self._check_node_expressions(index, node, ancestors)
+        for index, edge in self.edges:
+            if edge.when is not None and edge.target in self.index_of:
+                self._check_expression(edge.when, f"{self.path}.edges[{index}].when",
+                                       ancestors.get(edge.target, set()), in_workflow=True,
+                                       bare_allowed=True)
+        return self.issues
+
+    def _node_path(self, node_id: str) -> str:
+        return f"{self.path}.nodes[{self.index_of[node_id]}]"
+
+    def _check_ids(self) -> None:
+        for index, node in self.nodes:
+            if node.id in self.index_of:
+                self.add("duplicate_node_id", f"{self.path}.nodes[{index}].id",
+                         f"node id {node.id!r} is already used by nodes[{self.index_of[node.id]}]")
+            else:
+                self.index_of[node.id] = index
+
+    def _check_type_and_config(self, index: int, node: NodeSpec) -> None:
+        node_type = self.registry.get(node.type)
+        if node_type is None:
+            known = ", ".join(sorted(self.registry))
+            self.add("unknown_node_type", f"{self.path}.nodes[{index}].type",
+                     f"unknown node type {node.type!r} (known: {known})")
+            return
+        try:
+            config = node_type.config_model.model_validate(node.config)
+        except ValidationError as err:
+            self.issues += pydantic_issues(err, f"{self.path}.nodes[{index}].config", "invalid_config")
+            return
+        if node.type == "sub_workflow":
+            self._check_sub_workflow(index, config)
+
+    def _check_sub_workflow(self, index: int, config: Any) -> None:
+        where = f"{self.path}.nodes[{index}].config"
+        if (config.definition is None) == (config.workflow_id is None):
+            self.add("invalid_config", where, "give exactly one of 'definition' or 'workflow_id'")
+        elif config.definition is not None:
+            if self.depth >= MAX_SUB_WORKFLOW_DEPTH:
+                self.add("invalid_config", where, f"sub-workflows nest deeper than {MAX_SUB_WORKFLOW_DEPTH}")
+                return
+            _, nested = validate_definition(config.definition, self.registry,
+                                            path=f"{where}.definition", depth=self.depth + 1)
+            self.issues += nested
+
+    def _check_edges(self) -> list[tuple[str, str]]:
+        good, seen = [], set()
+        for index, edge in self.edges:
+            ok = True
+            for end, label in ((edge.source, "from"), (edge.target, "to")):
+                if end not in self.index_of:
+                    ok = False
+                    self.add(f"edge_unknown_{'source' if label == 'from' else 'target'}",
+                             f"{self.path}.edges[{index}].{label}", f"no node with id {end!r}")
+            if ok and (edge.source, edge.target) in seen:
+                self.add("duplicate_edge", f"{self.path}.edges[{index}]",
+                         f"edge {edge.source} -> {edge.target} appears twice")
+            elif ok:
+                seen.add((edge.source, edge.target))
+                good.append((edge.source, edge.target))
+        return good
+
+    def _check_node_expressions(self, index: int, node: NodeSpec, ancestors: dict[str, set[str]]) -> None:
+        node_type = self.registry.get(node.type)
+        in_workflow = node_type is not None and node_type.kind == "workflow"
+        upstream = ancestors.get(node.id, set())
+        config = dict(node.config)
+        if node.type == "sub_workflow":
+            config.pop("definition", None)  # its own expressions were checked as a graph
+        for where, text in iter_strings(config, f"{self.path}.nodes[{index}].config"):
+            if is_template(text):
+                self._check_expression(text, where, upstream, in_workflow=in_workflow)
+
+    def _check_expression(self, text: str, where: str, upstream: set[str], *,
+                          in_workflow: bool, bare_allowed: bool = False) -> None:
+        if bare_allowed and not is_template(text):
+            text = "{{ " + text + " }}"
+        try:
+            found = analyze(text)
+        except ExpressionError as err:
+            self.add("expression_syntax", where, str(err))
+            return
+        for attr in found.unsafe:
+            self.add("expression_unsafe", where, f"access to private attribute {attr!r} is not allowed")
+        for name in sorted(found.names - ROOT_NAMES):
+            self.add("expression_unknown_name", where,
+                     f"unknown name {name!r}: expressions read 'inputs', 'nodes' and 'secrets'")
+        if in_workflow and "secrets" in found.names:
+            self.add("secret_not_allowed", where,
+                     "secrets are only resolved inside activity-run nodes, never in edge "
+                     "conditions, delays or sub-workflow inputs (they would enter history)")
+        if found.dynamic_node_access:
+            self.add("expression_dynamic_node", where, "read nodes by a literal id: nodes.<id> or nodes['<id>']")
+        for ref in sorted(found.node_refs):
+            if ref not in self.index_of:
+                self.add("expression_unknown_node", where, f"no node with id {ref!r}")
+            elif ref not in upstream:
+                self.add("expression_not_upstream", where,
+                         f"node {ref!r} is not upstream of this expression, so its output is not ready")
