@@ -1,0 +1,101 @@
+"""`make run`: Temporal dev server (SQLite under .data/), embedded PostgreSQL
+unless AGENTIC_DATABASE_URL is set, migrations, the worker and the API.
+Ctrl-C stops everything; the next run finds the old state in .data/."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from cli.devserver import start_temporal, wait_for_port
+from core.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
+
+
+def _database_url(env: dict[str, str]) -> str | None:
+    if env.get("AGENTIC_DATABASE_URL"):
+        return env["AGENTIC_DATABASE_URL"]
+    try:
+        from core.db.embedded import start_embedded_postgres
+    except ImportError:
+        return None  # the API is not part of this build
+    print("starting embedded PostgreSQL under .data/postgres ...", flush=True)
+    return start_embedded_postgres(DATA / "postgres")
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    log = open(DATA / f"{name}.log", "ab")
+    print(f"starting {name} (log: .data/{name}.log)", flush=True)
+    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main() -> int:
+    DATA.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("AGENTIC_TEMPORAL_ADDRESS", f"127.0.0.1:{TEMPORAL_PORT}")
+    processes: list[subprocess.Popen] = []
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("starting Temporal dev server (state: .data/temporal.db) ...", flush=True)
+        processes.append(start_temporal(port=TEMPORAL_PORT, ui_port=TEMPORAL_UI_PORT,
+                                        db_file=DATA / "temporal.db", log_file=DATA / "temporal.log"))
+        url = _database_url(env)
+        if url:
+            env["AGENTIC_DATABASE_URL"] = url
+            subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
+        processes.append(_spawn("worker", [sys.executable, "-m", "worker"], env))
+        api_port = None
+        if url and (ROOT / "api" / "__main__.py").exists():
+            api_port = int(env.get("AGENTIC_API_PORT", "8000"))
+            processes.append(_spawn("api", [sys.executable, "-m", "api"], env))
+            wait_for_port(api_port, processes[-1])
+        settings = get_settings()
+        print("\nready:")
+        print(f"  Temporal Web UI   {settings.temporal_ui_url}")
+        print(f"  Temporal server   127.0.0.1:{TEMPORAL_PORT}")
+        if api_port:
+            print(f"  API               http://127.0.0.1:{api_port}  (docs: /docs)")
+        if url:
+            print(f"  PostgreSQL        {url}")
+        print("  try:  .venv/bin/agentic run examples/parallel.json --input '{\"name\": \"you\"}'")
+        print("Ctrl-C stops everything.\n", flush=True)
+        while not stopping:
+            for process in processes:
+                if process.poll() is not None:
+                    print(f"a process exited with {process.returncode}: {process.args[:3]}; stopping")
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        print("stopping ...", flush=True)
+        _stop(processes)
+        print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
