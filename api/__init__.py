@@ -1,0 +1,1 @@
+"""The REST facade: CRUD over PostgreSQL, start/query/cancel over Temporal."""

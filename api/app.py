@@ -1,0 +1,82 @@
+"""The app factory: settings, storage, Temporal client, admin bootstrap and the
+reconciler live in the lifespan; routes, errors and middleware are wired here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlalchemy import select
+from temporalio.client import Client
+
+from api import runs
+from api.errors import install_error_handlers
+from api.middleware import AuditMiddleware, BodyLimitMiddleware
+from api.routes import auth, executions, health, workflows
+from api.security import TokenCodec, hash_password
+from api.settings import ApiSettings, get_api_settings
+from api.state import AppState, TemporalHolder
+from core.db.models import User
+from core.db.session import make_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ApiSettings | None = None, *, temporal_client: Client | None = None,
+               reconcile: bool = True) -> FastAPI:
+    settings = settings or get_api_settings()
+    settings.check_production()
+    if not settings.database_url:
+        raise RuntimeError("AGENTIC_DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        state = AppState(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
+                         temporal=TemporalHolder(settings, temporal_client),
+                         tokens=TokenCodec(settings.jwt_secret, settings.jwt_expiry_minutes))
+        app.state.agentic = state
+        await bootstrap_admin(state)
+        if reconcile:
+            state.background.append(asyncio.create_task(
+                runs.reconcile_forever(state.sessions, state.temporal, settings), name="reconciler"))
+        try:
+            yield
+        finally:
+            for task in state.background:
+                task.cancel()
+            await asyncio.gather(*state.background, return_exceptions=True)
+            await engine.dispose()
+
+    app = FastAPI(title="Agentic workflow platform", version="1.0.0", lifespan=lifespan,
+                  description="Workflows as graphs of nodes, run durably on Temporal.")
+    install_error_handlers(app)
+    # Last added runs first: the audit log also sees requests rejected for size.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuditMiddleware)
+    for module in (health, auth, workflows, executions):
+        app.include_router(module.router)
+    return app
+
+
+async def bootstrap_admin(state: AppState) -> None:
+    """The admin account from settings; its password follows the settings."""
+    settings = state.settings
+    if not settings.admin_password:
+        log.warning("AGENTIC_ADMIN_PASSWORD is not set: no admin account is bootstrapped")
+        return
+    async with state.sessions() as session:
+        user = await session.scalar(select(User).where(User.username == settings.admin_username))
+        if user is None:
+            session.add(User(username=settings.admin_username, is_admin=True,
+                             password_hash=hash_password(settings.admin_password)))
+        else:
+            user.is_admin = True
+            user.password_hash = hash_password(settings.admin_password)
+        try:
+            await session.commit()
+        except Exception:  # noqa: BLE001 - another API process bootstrapped it at the same instant
+            await session.rollback()

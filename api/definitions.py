@@ -1,0 +1,109 @@
+"""Definitions as the API handles them: validate, check privileges, compile with
+saved sub-workflows resolved from PostgreSQL, draw as Mermaid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activities.registry import REGISTRY
+from api.deps import Principal
+from api.errors import ApiError
+from core.db.models import Workflow, WorkflowVersion
+from workflows.compiler import compile_definition
+from workflows.dsl import WorkflowDefinition
+from workflows.plan import Plan
+from workflows.validation import DefinitionInvalid, Issue, validate_definition
+
+MAX_RESOLVE_ROUNDS = 16
+
+
+def invalid(issues: list[Issue]) -> ApiError:
+    return ApiError(422, "invalid_definition", f"the definition has {len(issues)} problem(s)",
+                    [i.model_dump() for i in issues])
+
+
+def validate_or_raise(raw: Any) -> WorkflowDefinition:
+    definition, issues = validate_definition(raw, REGISTRY)
+    if issues or definition is None:
+        raise invalid(issues)
+    return definition
+
+
+def node_types(raw: dict[str, Any]) -> set[str]:
+    """Every node type used, inline sub-workflows included."""
+    found: set[str] = set()
+    for node in raw.get("nodes", []):
+        found.add(node["type"])
+        inline = (node.get("config") or {}).get("definition") if node["type"] == "sub_workflow" else None
+        if isinstance(inline, dict):
+            found |= node_types(inline)
+    return found
+
+
+def check_privileges(raw: dict[str, Any], principal: Principal) -> tuple[list[str], bool]:
+    types = sorted(node_types(raw))
+    privileged = [t for t in types if REGISTRY[t].privileged]
+    if privileged and not principal.is_admin:
+        raise ApiError(403, "privileged_node_type",
+                       f"only an admin may save node type(s): {', '.join(privileged)}",
+                       [{"node_types": privileged}])
+    return types, bool(privileged)
+
+
+async def compile_version(session: AsyncSession, principal: Principal, wf: Workflow,
+                          version: WorkflowVersion, cap: int) -> Plan:
+    """The compiler's resolver is synchronous, so saved sub-workflows are loaded
+    in rounds: compile, fetch what it asked for, compile again."""
+    cache: dict[tuple[str, int | None], dict[str, Any] | None] = {}
+    for _ in range(MAX_RESOLVE_ROUNDS):
+        missing: list[tuple[str, int | None]] = []
+
+        def resolve(workflow_id: str, ver: int | None) -> dict[str, Any]:
+            key = (workflow_id, ver)
+            if key not in cache:
+                missing.append(key)
+                raise LookupError(f"workflow {workflow_id!r} is being loaded")
+            if cache[key] is None:
+                raise LookupError(f"no workflow {workflow_id!r}" + (f" version {ver}" if ver else ""))
+            return cache[key]
+
+        try:
+            return compile_definition(version.definition, REGISTRY, resolver=resolve, output_cap_bytes=cap,
+                                      workflow_id=wf.id, version=version.version)
+        except DefinitionInvalid as err:
+            if not missing:
+                raise invalid(err.issues) from None
+        for key in missing:
+            cache[key] = await _load_definition(session, principal, *key)
+    raise ApiError(422, "invalid_definition", "sub-workflow references nest too deep")
+
+
+async def _load_definition(session: AsyncSession, principal: Principal, workflow_id: str,
+                           version: int | None) -> dict[str, Any] | None:
+    wf = await session.get(Workflow, workflow_id)
+    if wf is None or wf.deleted_at is not None or not (principal.is_admin or wf.owner_id == principal.id):
+        return None
+    row = await session.scalar(select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == workflow_id,
+        WorkflowVersion.version == (version or wf.latest_version)))
+    return row.definition if row else None
+
+
+def mermaid(raw: dict[str, Any]) -> str:
+    """flowchart TD with one box per node (id, type) and edge conditions as labels."""
+    lines = ["flowchart TD"]
+    for node in raw.get("nodes", []):
+        label = _escape(f"{node.get('name') or node['id']}<br/>{node['type']}")
+        lines.append(f'    {node["id"]}["{label}"]')
+    for edge in raw.get("edges", []):
+        when = edge.get("when")
+        arrow = f' -->|"{_escape(when)}"| ' if when else " --> "
+        lines.append(f"    {edge['from']}{arrow}{edge['to']}")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace('"', "#quot;").replace("\n", " ")

@@ -1,0 +1,103 @@
+"""Dependencies as Annotated aliases: a handler's signature says what it needs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.errors import ApiError
+from api.security import SCOPES, InvalidToken, allowed_scopes
+from api.settings import ApiSettings
+from api.state import AppState
+from core.db.models import User
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
+
+
+def app_state(request: Request) -> AppState:
+    return request.app.state.agentic
+
+
+StateDep = Annotated[AppState, Depends(app_state)]
+
+
+def get_settings_dep(state: StateDep) -> ApiSettings:
+    return state.settings
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.sessions() as session:
+        yield session
+
+
+async def get_temporal(state: StateDep) -> Client:
+    try:
+        return await state.temporal.get()
+    except Exception as err:  # noqa: BLE001 - any connect failure means "unavailable"
+        raise ApiError(503, "temporal_unavailable", f"Temporal is unreachable: {err}") from None
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings_dep)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    scopes: frozenset[str]
+
+    @property
+    def id(self) -> str:
+        return self.user.id
+
+    @property
+    def is_admin(self) -> bool:
+        """Admin powers need both an admin account and a token that asked for them."""
+        return self.user.is_admin and "admin" in self.scopes
+
+
+def _unauthorized(message: str, scopes: SecurityScopes) -> ApiError:
+    challenge = f'Bearer scope="{scopes.scope_str}"' if scopes.scopes else "Bearer"
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": challenge})
+
+
+async def current_principal(
+    security_scopes: SecurityScopes,
+    request: Request,
+    state: StateDep,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2)],
+) -> Principal:
+    if not token:
+        raise _unauthorized("not authenticated", security_scopes)
+    try:
+        claims = state.tokens.verify(token)
+    except InvalidToken:
+        raise _unauthorized("invalid or expired token", security_scopes) from None
+    user = await session.get(User, claims.user_id)
+    if user is None or user.disabled:
+        raise _unauthorized("invalid or expired token", security_scopes)
+    # The audit middleware reads who acted from the request scope.
+    request.scope["agentic.actor"] = (user.id, user.username)
+    # A token never grants more than the account has now (e.g. a revoked admin).
+    scopes = claims.scopes & frozenset(allowed_scopes(user.is_admin))
+    missing = [s for s in security_scopes.scopes if s not in scopes]
+    if missing:
+        raise ApiError(403, "insufficient_scope", f"the token lacks scope(s): {', '.join(missing)}",
+                       details=[{"required": security_scopes.scopes}])
+    return Principal(user=user, scopes=scopes)
+
+
+AnyUser = Annotated[Principal, Security(current_principal)]
+ReadUser = Annotated[Principal, Security(current_principal, scopes=["read"])]
+WriteUser = Annotated[Principal, Security(current_principal, scopes=["write"])]
+ExecuteUser = Annotated[Principal, Security(current_principal, scopes=["execute"])]
+DeleteUser = Annotated[Principal, Security(current_principal, scopes=["delete"])]
+AdminUser = Annotated[Principal, Security(current_principal, scopes=["admin"])]

@@ -1,0 +1,56 @@
+"""/api/v1/auth: register, token (OAuth2 password flow), me."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from api.deps import AnyUser, SessionDep, StateDep
+from api.errors import ApiError
+from api.schemas import Me, Token, UserCreate, UserPublic
+from api.security import allowed_scopes, hash_password, verify_password
+from core.db.models import User
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
+             responses={409: {"description": "username taken"}})
+async def register(body: UserCreate, session: SessionDep, request: Request) -> User:
+    user = User(username=body.username, password_hash=hash_password(body.password), is_admin=False)
+    session.add(user)
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise ApiError(409, "username_taken", "that username is taken") from None
+    request.scope["agentic.resource"] = ("users", user.id)
+    return user
+
+
+@router.post("/token", response_model=Token, responses={401: {"description": "bad credentials"}})
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
+                state: StateDep, request: Request) -> Token:
+    user = await session.scalar(select(User).where(User.username == form.username))
+    if not verify_password(form.password, user.password_hash if user else None) or user is None or user.disabled:
+        raise ApiError(401, "invalid_credentials", "wrong username or password",
+                       headers={"WWW-Authenticate": "Bearer"})
+    request.scope["agentic.actor"] = (user.id, user.username)
+    allowed = allowed_scopes(user.is_admin)
+    # No scopes asked for: everything the account may have. Asking for more is an error.
+    wanted = form.scopes or allowed
+    refused = [s for s in wanted if s not in allowed]
+    if refused:
+        raise ApiError(403, "insufficient_scope", f"scope(s) not allowed: {', '.join(refused)}")
+    scopes = sorted(set(wanted))
+    return Token(access_token=state.tokens.issue(user.id, scopes), expires_in=state.tokens.expiry_s,
+                 scope=" ".join(scopes))
+
+
+@router.get("/me", response_model=Me)
+async def me(principal: AnyUser) -> Me:
+    return Me(id=principal.user.id, username=principal.user.username, is_admin=principal.user.is_admin,
+              created_at=principal.user.created_at, scopes=sorted(principal.scopes))

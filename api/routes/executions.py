@@ -1,0 +1,245 @@
+"""Executions: start (crash-safe, idempotent), list, progress, result, cancel, terminate."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request, status
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import runs
+from api.access import load_execution, load_workflow, visible
+from api.definitions import compile_version
+from api.deps import AdminUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep
+from api.errors import ApiError, not_found
+from api.schemas import (
+    ActionAccepted, ExecutionAccepted, ExecutionCreate, ExecutionDetail, ExecutionPublic,
+    ExecutionResult, Page, ResourceId,
+)
+from core.db.base import new_id
+from core.db.models import EXECUTION_STATUSES, TERMINAL_EXECUTION_STATUSES, Execution, WorkflowVersion
+from core.temporal import temporal_workflow_id, ui_link
+from workflows.plan import GraphResult
+from workflows.validation import validate_run_inputs
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["executions"])
+QUERY_TIMEOUT = timedelta(seconds=3)
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                              pattern=r"^[\x21-\x7e]+$")]
+StatusFilter = Literal[EXECUTION_STATUSES]  # type: ignore[valid-type]
+
+
+@router.post("/api/v1/workflows/{workflow_id}/executions", status_code=status.HTTP_202_ACCEPTED,
+             response_model=ExecutionAccepted,
+             responses={422: {"description": "inputs do not match the workflow's inputs schema"}})
+async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, principal: ExecuteUser,
+                          session: SessionDep, state: StateDep, request: Request,
+                          idempotency_key: IdempotencyKey = None) -> ExecutionAccepted:
+    wf = await load_workflow(session, principal, workflow_id)
+    if idempotency_key and (same := await _by_key(session, principal, idempotency_key)):
+        return _same_request(same, wf.id, state)
+    number = body.version or wf.latest_version
+    version = await session.scalar(select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == wf.id, WorkflowVersion.version == number))
+    if version is None:
+        raise not_found("version")
+    if issues := validate_run_inputs(version.inputs_schema, body.inputs):
+        raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
+                       [i.model_dump() for i in issues])
+    plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
+    eid = new_id()
+    row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
+                    idempotency_key=idempotency_key, inputs=body.inputs, plan=plan.model_dump(mode="json"),
+                    temporal_workflow_id=temporal_workflow_id(eid))
+    # 1. The row is committed before Temporal hears of it: a crash from here on
+    #    leaves a pending row that the reconciler starts under the same id.
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError:  # a concurrent request with the same Idempotency-Key won
+        await session.rollback()
+        same = await _by_key(session, principal, idempotency_key or "")
+        if same is None:
+            raise
+        return _same_request(same, wf.id, state)
+    request.scope["agentic.resource"] = ("executions", eid)
+    # 2. Idempotent start; 3. pending -> running.
+    try:
+        run_id = await runs.start(await state.temporal.get(), state.settings, row)
+    except RPCError as err:
+        if err.status in runs.PERMANENT_ERRORS:
+            await runs.mark_failed(session, eid, f"could not start: {err.message}")
+            raise ApiError(503, "start_failed", f"Temporal refused the start: {err.message}") from None
+        log.warning("start of %s deferred to the reconciler: %s", eid, err)
+    except Exception as err:  # noqa: BLE001 - Temporal unreachable: the reconciler starts it later
+        log.warning("start of %s deferred to the reconciler: %s", eid, err)
+    else:
+        await runs.mark_started(session, eid, run_id)
+    await session.refresh(row)
+    return _accepted(row, state)
+
+
+@router.get("/api/v1/workflows/{workflow_id}/executions", response_model=Page[ExecutionPublic])
+async def list_workflow_executions(
+    workflow_id: ResourceId, principal: ReadUser, session: SessionDep, state: StateDep,
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict:
+    wf = await load_workflow(session, principal, workflow_id)
+    return await _page(session, principal, state, wf.id, status_, None, None, limit, offset)
+
+
+@router.get("/api/v1/executions", response_model=Page[ExecutionPublic])
+async def list_executions(
+    principal: ReadUser, session: SessionDep, state: StateDep,
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    workflow_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict:
+    return await _page(session, principal, state, workflow_id, status_, started_after, started_before,
+                       limit, offset)
+
+
+@router.get("/api/v1/executions/{execution_id}", response_model=ExecutionDetail)
+async def get_execution(execution_id: ResourceId, principal: ReadUser, session: SessionDep,
+                        state: StateDep) -> dict:
+    row = await load_execution(session, principal, execution_id)
+    progress = await _live_progress(state, row)
+    if progress is None:
+        nodes = row.nodes or {n["id"]: {"state": "pending"} for n in (row.plan or {}).get("nodes", [])}
+        return {**_public(row, state), "nodes": nodes, "live": False}
+    status_ = row.status if progress.status == "running" else progress.status
+    return {**_public(row, state), "status": status_, "error": progress.error, "live": True,
+            "nodes": {k: v.model_dump(mode="json") for k, v in progress.nodes.items()}}
+
+
+@router.get("/api/v1/executions/{execution_id}/result", response_model=ExecutionResult,
+            responses={409: {"description": "the execution has not finished"}})
+async def get_result(execution_id: ResourceId, principal: ReadUser, session: SessionDep,
+                     state: StateDep) -> ExecutionResult:
+    row = await load_execution(session, principal, execution_id)
+    if row.status in TERMINAL_EXECUTION_STATUSES:
+        return ExecutionResult(id=row.id, status=row.status, error=row.error,
+                               outputs={k: v.get("output") for k, v in (row.nodes or {}).items()})
+    progress = await _live_progress(state, row)
+    if progress is None or progress.status == "running":
+        raise ApiError(409, "not_finished", f"the execution is {row.status}")
+    return ExecutionResult(id=row.id, status=progress.status, error=progress.error,
+                           outputs={k: v.output for k, v in progress.nodes.items()})
+
+
+@router.post("/api/v1/executions/{execution_id}/cancel", status_code=status.HTTP_202_ACCEPTED,
+             response_model=ActionAccepted, responses={409: {"description": "already finished"}})
+async def cancel_execution(execution_id: ResourceId, principal: ExecuteUser, session: SessionDep,
+                           state: StateDep) -> ActionAccepted:
+    row = await load_execution(session, principal, execution_id)
+    _ensure_open(row)
+    if row.status == "pending":
+        # Not started yet (or the start is in flight): the reconciler skips a
+        # cancelled row; a workflow that did start is cancelled below.
+        await _close(session, row.id, "cancelled")
+    try:
+        await (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id).cancel()
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise ApiError(503, "temporal_unavailable", err.message) from None
+    return ActionAccepted(id=row.id, status="cancelled" if row.status == "pending" else "cancel_requested")
+
+
+@router.post("/api/v1/executions/{execution_id}/terminate", status_code=status.HTTP_202_ACCEPTED,
+             response_model=ActionAccepted, responses={409: {"description": "already finished"}})
+async def terminate_execution(execution_id: ResourceId, principal: AdminUser, session: SessionDep,
+                              state: StateDep) -> ActionAccepted:
+    """Ends the workflow at once, without its cleanup (the workflow cannot record
+    itself, so the API closes the row)."""
+    row = await load_execution(session, principal, execution_id)
+    _ensure_open(row)
+    try:
+        await (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id).terminate(
+            reason=f"terminated by {principal.user.username}")
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise ApiError(503, "temporal_unavailable", err.message) from None
+        if row.status == "running":  # it finished meanwhile; its record is on the way
+            raise ApiError(409, "already_finished", "the execution has already finished") from None
+    await _close(session, row.id, "terminated")
+    return ActionAccepted(id=row.id, status="terminated")
+
+
+async def _by_key(session, principal: Principal, key: str) -> Execution | None:
+    return await session.scalar(select(Execution).where(
+        Execution.owner_id == principal.id, Execution.idempotency_key == key))
+
+
+def _same_request(row: Execution, workflow_id: str, state) -> ExecutionAccepted:
+    if row.workflow_id != workflow_id:
+        raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another workflow")
+    return _accepted(row, state)
+
+
+def _accepted(row: Execution, state) -> ExecutionAccepted:
+    return ExecutionAccepted(id=row.id, workflow_id=row.workflow_id or "", version=row.version or 0,
+                             status=row.status, temporal_workflow_id=row.temporal_workflow_id,
+                             temporal_run_id=row.temporal_run_id,
+                             ui_url=ui_link(state.settings, row.temporal_workflow_id, row.temporal_run_id))
+
+
+def _public(row: Execution, state) -> dict[str, Any]:
+    return {
+        "id": row.id, "workflow_id": row.workflow_id, "version": row.version, "owner_id": row.owner_id,
+        "status": row.status, "inputs": row.inputs, "temporal_workflow_id": row.temporal_workflow_id,
+        "temporal_run_id": row.temporal_run_id,
+        "ui_url": ui_link(state.settings, row.temporal_workflow_id, row.temporal_run_id),
+        "created_at": row.created_at, "started_at": row.started_at, "finished_at": row.finished_at,
+        "duration_ms": row.duration_ms, "error": row.error,
+    }
+
+
+async def _page(session, principal, state, workflow_id, status_, after, before, limit, offset) -> dict:
+    stmt = visible(select(Execution), Execution, principal)
+    if workflow_id:
+        stmt = stmt.where(Execution.workflow_id == workflow_id)
+    if status_:
+        stmt = stmt.where(Execution.status == status_)
+    if after:
+        stmt = stmt.where(Execution.created_at >= after)
+    if before:
+        stmt = stmt.where(Execution.created_at < before)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = (await session.scalars(stmt.order_by(Execution.created_at.desc(), Execution.id)
+                                  .limit(limit).offset(offset))).all()
+    return {"items": [_public(r, state) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+
+async def _live_progress(state, row: Execution) -> GraphResult | None:
+    """While running, the truth is in the workflow: ask it. Any failure (not
+    started yet, Temporal down) falls back to the row."""
+    if row.status != "running":
+        return None
+    try:
+        handle = (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id)
+        return await handle.query("progress", result_type=GraphResult, rpc_timeout=QUERY_TIMEOUT)
+    except Exception as err:  # noqa: BLE001
+        log.info("live progress of %s unavailable: %s", row.id, err)
+        return None
+
+
+def _ensure_open(row: Execution) -> None:
+    if row.status in TERMINAL_EXECUTION_STATUSES:
+        raise ApiError(409, "already_finished", f"the execution is already {row.status}")
+
+
+async def _close(session, execution_id: str, final: str) -> None:
+    await session.execute(update(Execution).where(
+        Execution.id == execution_id, Execution.status.in_(("pending", "running")),
+    ).values(status=final, finished_at=datetime.now(UTC)))
+    await session.commit()

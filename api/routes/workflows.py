@@ -1,0 +1,153 @@
+"""/api/v1/workflows: CRUD over immutable versions, validation, Mermaid graph."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import func, select
+
+from api.access import load_workflow, visible
+from api.definitions import check_privileges, mermaid, validate_or_raise
+from api.deps import DeleteUser, Principal, ReadUser, SessionDep, WriteUser
+from api.errors import not_found
+from api.schemas import (
+    MAX_INT, ResourceId, VersionNumber,
+    Page, ValidationReport, VersionDetail, VersionPublic, WorkflowDetail, WorkflowPublic,
+)
+from core.db.models import Workflow, WorkflowVersion
+
+router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
+
+EXAMPLE = {
+    "name": "Hello", "inputs": {"type": "object", "properties": {"who": {"type": "string"}}},
+    "nodes": [{"id": "greet", "type": "transform", "config": {"output": "Hello {{ inputs.who }}"}}],
+    "edges": [],
+}
+DefinitionBody = Annotated[dict[str, Any], Body(
+    description="a workflow definition in the graph DSL (see docs/dsl.md)",
+    openapi_examples={"hello": {"value": EXAMPLE}})]
+SORTS = {"name": Workflow.name, "created_at": Workflow.created_at, "updated_at": Workflow.updated_at}
+
+
+@router.get("", response_model=Page[WorkflowPublic])
+async def list_workflows(
+    principal: ReadUser, session: SessionDep,
+    name: Annotated[str | None, Query(max_length=200, description="substring, case-insensitive")] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    sort: Literal["name", "-name", "created_at", "-created_at", "updated_at", "-updated_at"] = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict:
+    stmt = visible(select(Workflow), Workflow, principal).where(Workflow.deleted_at.is_(None))
+    if name:
+        stmt = stmt.where(Workflow.name.ilike("%" + _like_escape(name) + "%", escape="\\"))
+    if tag:
+        stmt = stmt.where(Workflow.tags.contains([tag]))
+    column = SORTS[sort.lstrip("-")]
+    ordered = stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), Workflow.id)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = (await session.scalars(ordered.limit(limit).offset(offset))).all()
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkflowDetail,
+             responses={422: {"description": "every problem of the definition"}})
+async def create_workflow(definition: DefinitionBody, principal: WriteUser, session: SessionDep,
+                          request: Request) -> dict:
+    parsed = validate_or_raise(definition)
+    types, privileged = check_privileges(definition, principal)
+    wf = Workflow(owner_id=principal.id, name=parsed.name, description=parsed.description,
+                  tags=parsed.tags, latest_version=1)
+    session.add(wf)
+    await session.flush()
+    session.add(_version(wf, 1, definition, parsed.inputs, types, privileged, principal))
+    await session.commit()
+    request.scope["agentic.resource"] = ("workflows", wf.id)
+    return _detail(wf, definition)
+
+
+@router.post("/validate", response_model=ValidationReport,
+             responses={422: {"description": "every problem, each with its JSON path"}})
+async def validate(definition: DefinitionBody, principal: ReadUser) -> ValidationReport:
+    validate_or_raise(definition)
+    return ValidationReport(valid=True, issues=[])
+
+
+@router.get("/{workflow_id}", response_model=WorkflowDetail)
+async def get_workflow(workflow_id: ResourceId, principal: ReadUser, session: SessionDep) -> dict:
+    wf = await load_workflow(session, principal, workflow_id)
+    return _detail(wf, (await _load_version(session, wf, wf.latest_version)).definition)
+
+
+@router.put("/{workflow_id}", response_model=WorkflowDetail,
+            responses={422: {"description": "every problem of the definition"}})
+async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, principal: WriteUser,
+                          session: SessionDep) -> dict:
+    """Saves the definition as a new immutable version; running executions keep theirs."""
+    wf = await load_workflow(session, principal, workflow_id)
+    parsed = validate_or_raise(definition)
+    types, privileged = check_privileges(definition, principal)
+    # Row lock: two concurrent updates get consecutive version numbers.
+    await session.refresh(wf, with_for_update=True)
+    wf.latest_version += 1
+    wf.name, wf.description, wf.tags = parsed.name, parsed.description, parsed.tags
+    wf.updated_at = datetime.now(UTC)
+    session.add(_version(wf, wf.latest_version, definition, parsed.inputs, types, privileged, principal))
+    await session.commit()
+    return _detail(wf, definition)
+
+
+@router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def delete_workflow(workflow_id: ResourceId, principal: DeleteUser, session: SessionDep) -> Response:
+    wf = await load_workflow(session, principal, workflow_id)
+    wf.deleted_at = datetime.now(UTC)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{workflow_id}/versions", response_model=list[VersionPublic])
+async def list_versions(workflow_id: ResourceId, principal: ReadUser, session: SessionDep) -> list:
+    wf = await load_workflow(session, principal, workflow_id)
+    return list((await session.scalars(select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == wf.id).order_by(WorkflowVersion.version))).all())
+
+
+@router.get("/{workflow_id}/versions/{version}", response_model=VersionDetail)
+async def get_version(workflow_id: ResourceId, version: VersionNumber, principal: ReadUser, session: SessionDep):
+    wf = await load_workflow(session, principal, workflow_id)
+    return await _load_version(session, wf, version)
+
+
+@router.get("/{workflow_id}/graph", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "Mermaid flowchart"}})
+async def graph(workflow_id: ResourceId, principal: ReadUser, session: SessionDep,
+                version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None) -> PlainTextResponse:
+    wf = await load_workflow(session, principal, workflow_id)
+    row = await _load_version(session, wf, version or wf.latest_version)
+    return PlainTextResponse(mermaid(row.definition))
+
+
+async def _load_version(session, wf: Workflow, version: int) -> WorkflowVersion:
+    row = await session.scalar(select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == wf.id, WorkflowVersion.version == version))
+    if row is None:
+        raise not_found("version")
+    return row
+
+
+def _version(wf: Workflow, number: int, definition: dict, inputs: dict | None, types: list[str],
+             privileged: bool, principal: Principal) -> WorkflowVersion:
+    return WorkflowVersion(workflow_id=wf.id, version=number, definition=definition, inputs_schema=inputs,
+                           node_types=types, privileged=privileged, created_by=principal.id)
+
+
+def _detail(wf: Workflow, definition: dict) -> dict:
+    return {**WorkflowPublic.model_validate(wf).model_dump(), "definition": definition}
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

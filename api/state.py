@@ -1,0 +1,40 @@
+"""What the lifespan builds once per process and handlers share."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.security import TokenCodec
+from api.settings import ApiSettings
+from core.temporal import connect
+
+
+class TemporalHolder:
+    """One Temporal client per process, connected on first use so the API can
+    start (and report not-ready) while Temporal is down."""
+
+    def __init__(self, settings: ApiSettings, client: Client | None = None):
+        self._settings = settings
+        self._client = client
+        self._lock = asyncio.Lock()
+
+    async def get(self, timeout_s: float = 5.0) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self._client = await asyncio.wait_for(connect(self._settings), timeout_s)
+        return self._client
+
+
+@dataclass
+class AppState:
+    settings: ApiSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    temporal: TemporalHolder
+    tokens: TokenCodec
+    background: list[asyncio.Task] = field(default_factory=list)

@@ -1,0 +1,184 @@
+"""The schema. Later issues fill templates, debug sessions, approvals,
+schedules and compliance scans; their shape is settled here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+    UniqueConstraint, func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db.base import Base, created_column, id_column, ts_column
+
+EXECUTION_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled", "terminated", "timed_out")
+TERMINAL_EXECUTION_STATUSES = frozenset({"succeeded", "failed", "cancelled", "terminated", "timed_out"})
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = id_column()
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = created_column()
+
+
+class Workflow(Base):
+    __tablename__ = "workflows"
+    id: Mapped[str] = id_column()
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, default=list)
+    latest_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = created_column()
+    deleted_at: Mapped[datetime | None] = ts_column()  # soft delete
+
+    __table_args__ = (
+        Index("ix_workflows_owner_live", "owner_id", "created_at", postgresql_where="deleted_at IS NULL"),
+        Index("ix_workflows_name", "name"),
+        Index("ix_workflows_tags", "tags", postgresql_using="gin"),
+    )
+
+
+class WorkflowVersion(Base):
+    """Immutable: a trigger in the migration rejects UPDATE."""
+
+    __tablename__ = "workflow_versions"
+    id: Mapped[str] = id_column()
+    workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    inputs_schema: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    node_types: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, default=list)
+    privileged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = created_column()
+
+    __table_args__ = (UniqueConstraint("workflow_id", "version"),)
+
+
+class Execution(Base):
+    __tablename__ = "executions"
+    id: Mapped[str] = id_column()
+    # Nullable: runs started outside the API (the CLI) are still recorded.
+    workflow_id: Mapped[str | None] = mapped_column(ForeignKey("workflows.id"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # The compiled plan is kept so the reconciler can start a pending row as it was accepted.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    temporal_workflow_id: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    temporal_run_id: Mapped[str | None] = mapped_column(String(64))
+    nodes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # per-node summary
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_column()
+    started_at: Mapped[datetime | None] = ts_column()
+    finished_at: Mapped[datetime | None] = ts_column()
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+
+    __table_args__ = (
+        UniqueConstraint("owner_id", "idempotency_key"),
+        Index("ix_executions_owner_created", "owner_id", "created_at"),
+        Index("ix_executions_workflow_created", "workflow_id", "created_at"),
+        Index("ix_executions_status_created", "status", "created_at"),
+    )
+
+
+class Template(Base):
+    __tablename__ = "templates"
+    id: Mapped[str] = id_column()
+    owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # None: built-in
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, default=list)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = created_column()
+    deleted_at: Mapped[datetime | None] = ts_column()
+
+    __table_args__ = (Index("ix_templates_owner_live", "owner_id", "created_at",
+                            postgresql_where="deleted_at IS NULL"),)
+
+
+class DebugSession(Base):
+    __tablename__ = "debug_sessions"
+    id: Mapped[str] = id_column()
+    execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id"), nullable=False, index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
+    breakpoints: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = created_column()
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    id: Mapped[str] = id_column()
+    execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id"), nullable=False)
+    node_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    approvers: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="waiting")
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_column()
+    decided_at: Mapped[datetime | None] = ts_column()
+
+    __table_args__ = (UniqueConstraint("execution_id", "node_id"),
+                      Index("ix_approvals_status_created", "status", "created_at"))
+
+
+class Schedule(Base):
+    __tablename__ = "schedules"
+    id: Mapped[str] = id_column()
+    workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id"), nullable=False, index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    version: Mapped[int | None] = mapped_column(Integer)  # None: latest at each run
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)  # cron / interval
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    temporal_schedule_id: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    paused: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = created_column()
+    deleted_at: Mapped[datetime | None] = ts_column()
+
+
+class ComplianceScan(Base):
+    __tablename__ = "compliance_scans"
+    id: Mapped[str] = id_column()
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    execution_id: Mapped[str | None] = mapped_column(ForeignKey("executions.id"))
+    workflow_id: Mapped[str | None] = mapped_column(ForeignKey("workflows.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    created_at: Mapped[datetime] = created_column()
+    finished_at: Mapped[datetime | None] = ts_column()
+
+    __table_args__ = (Index("ix_compliance_scans_owner_created", "owner_id", "created_at"),)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    actor_id: Mapped[str | None] = mapped_column(String(64))  # no FK: the log outlives users
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(200), nullable=False)
+    resource_type: Mapped[str | None] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)  # success / denied / error
+    status_code: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_actor_at", "actor_id", "at"))
