@@ -8,8 +8,10 @@ errors onto Temporal's retry semantics.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+from datetime import timedelta
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +27,7 @@ from workflows.node_types import NodeType
 from workflows.plan import NodeCall, NodeOutcome
 
 SECRET_ENV_PREFIX = "AGENTIC_SECRET_"
+HEARTBEAT_EVERY_S = 1.0
 
 
 class NodeError(Exception):
@@ -86,6 +89,7 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
     async def run_node(call: NodeCall) -> NodeOutcome:
         attempt = activity.info().attempt
         secrets = Secrets()
+        heartbeat = asyncio.create_task(_heartbeat())
         try:
             output = await _run(node_type, handler, deps, call, secrets)
         except NodeError as err:
@@ -94,6 +98,8 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
                 non_retryable=not err.retryable,
                 next_retry_delay=_seconds(err.retry_after_s),
             ) from None
+        finally:
+            heartbeat.cancel()
         output = secrets.scrub(output)
         size = len(json.dumps(output, default=str))
         cap = deps.settings.node_output_cap_bytes
@@ -119,7 +125,13 @@ async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: 
     return await handler(config, call, deps)
 
 
-def _seconds(value: float | None):
-    from datetime import timedelta
-
+def _seconds(value: float | None) -> timedelta | None:
     return timedelta(seconds=value) if value else None
+
+
+async def _heartbeat() -> None:
+    """Lets Temporal notice a dead worker within the heartbeat timeout and
+    deliver cancellation (a failed sibling) to long-running nodes."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
+        activity.heartbeat()

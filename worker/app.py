@@ -46,4 +46,7 @@ def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient,
         activities=build_activities(settings, http),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
+        # Heartbeats carry cancellation back to a node; do not sit on them.
+        default_heartbeat_throttle_interval=timedelta(seconds=1),
+        max_heartbeat_throttle_interval=timedelta(seconds=2),
     )

@@ -15,7 +15,12 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, FailureError
+from temporalio.exceptions import (
+    ActivityError, ApplicationError, ChildWorkflowError, FailureError, TimeoutType,
+    is_cancelled_exception,
+)
+from temporalio.exceptions import TimeoutError as TemporalTimeout  # not the builtin
+)
 
 with workflow.unsafe.imports_passed_through():
     from workflows.expressions import ExpressionError, WorkflowSecrets, evaluate_condition, render_value
@@ -26,6 +31,10 @@ with workflow.unsafe.imports_passed_through():
 
 WORKFLOW_NAME = "GraphWorkflow"
 RECORD_ACTIVITY = "record_execution"
+# Node activities heartbeat every second: a node on a dead worker is retried
+# after this long instead of after its whole timeout.
+HEARTBEAT_TIMEOUT_S = 10.0
+MAX_WORKER_LOSSES = 3
 
 
 class NodeFailed(Exception):
@@ -77,8 +86,8 @@ class GraphWorkflow:
         while True:
             if self._error is None:
                 self._start_ready(plan.nodes, incoming, running)
-            if self._error is not None and running:
-                await self._cancel(running)
+            if self._error is not None:
+                await self._cancel(running)  # running ones and those not started
             if not running:
                 return
             done, _ = await workflow.wait(list(running.values()), return_when=asyncio.FIRST_COMPLETED)
@@ -147,21 +156,38 @@ class GraphWorkflow:
     async def _run_activity(self, node: NodePlan) -> NodeOutcome:
         call = NodeCall(execution_id=self._inp.execution_id, node_id=node.id, node_type=node.type,
                         config=node.config, context=self._context(node.reads, with_secrets=False))
+        attempts_before = 0
+        for lost in range(MAX_WORKER_LOSSES + 1):
+            try:
+                outcome = await self._execute(node, call, activity_id=node.id if not lost else f"{node.id}#{lost}")
+                outcome.attempt += attempts_before
+                return outcome
+            except ActivityError as err:
+                if is_cancelled_exception(err):
+                    raise asyncio.CancelledError() from None
+                failure = _node_failure(err, node.retry.max_attempts)
+                attempts_before += failure.attempts or 1
+                # A lost worker is not the node's fault: schedule it again even
+                # when its own policy allows a single attempt.
+                if failure.code != "worker_lost" or lost == MAX_WORKER_LOSSES:
+                    failure.attempts = attempts_before
+                    raise failure from None
+        raise AssertionError("unreachable")
+
+    def _execute(self, node: NodePlan, call: NodeCall, activity_id: str):
         retry = node.retry
-        try:
-            return await workflow.execute_activity(
-                node.activity, call, result_type=NodeOutcome, activity_id=node.id,
-                start_to_close_timeout=timedelta(seconds=node.timeout_s),
-                retry_policy=RetryPolicy(
-                    maximum_attempts=retry.max_attempts,
-                    initial_interval=timedelta(seconds=retry.initial_interval_s),
-                    backoff_coefficient=retry.backoff,
-                    maximum_interval=timedelta(seconds=retry.max_interval_s),
-                ),
-                summary=f"{node.id} ({node.type})",
-            )
-        except ActivityError as err:
-            raise _node_failure(err, retry.max_attempts) from None
+        return workflow.execute_activity(
+            node.activity, call, result_type=NodeOutcome, activity_id=activity_id,
+            start_to_close_timeout=timedelta(seconds=node.timeout_s),
+            heartbeat_timeout=timedelta(seconds=min(node.timeout_s, HEARTBEAT_TIMEOUT_S)),
+            retry_policy=RetryPolicy(
+                maximum_attempts=retry.max_attempts,
+                initial_interval=timedelta(seconds=retry.initial_interval_s),
+                backoff_coefficient=retry.backoff,
+                maximum_interval=timedelta(seconds=retry.max_interval_s),
+            ),
+            summary=f"{node.id} ({node.type})",
+        )
 
     async def _run_delay(self, node: NodePlan) -> NodeOutcome:
         seconds = self._render(node.config.get("seconds"))
@@ -188,6 +214,8 @@ class GraphWorkflow:
                 execution_timeout=timedelta(seconds=node.timeout_s),
             )
         except ChildWorkflowError as err:
+            if is_cancelled_exception(err):
+                raise asyncio.CancelledError() from None
             raise NodeFailed("sub_workflow_failed", _root_message(err)) from None
         outputs = {nid: summary.output for nid, summary in result.nodes.items() if summary.state == "succeeded"}
         return NodeOutcome(output={"status": result.status, "outputs": outputs})
@@ -265,7 +293,9 @@ def _node_failure(err: ActivityError, max_attempts: int) -> NodeFailed:
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         return NodeFailed(cause.type or "activity_error", cause.message, details.get("attempt"))
-    if cause is not None and type(cause).__name__ == "TimeoutError":
+    if isinstance(cause, TemporalTimeout):
+        if cause.type == TimeoutType.HEARTBEAT:
+            return NodeFailed("worker_lost", "the worker running this node stopped responding", max_attempts)
         return NodeFailed("timeout", f"timed out ({cause.message})", max_attempts)
     return NodeFailed("activity_error", _root_message(err))
 
