@@ -20,7 +20,6 @@ from temporalio.exceptions import (
     is_cancelled_exception,
 )
 from temporalio.exceptions import TimeoutError as TemporalTimeout  # not the builtin
-)
 
 with workflow.unsafe.imports_passed_through():
     from workflows.expressions import ExpressionError, WorkflowSecrets, evaluate_condition, render_value
