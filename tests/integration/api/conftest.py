@@ -1,0 +1,118 @@
+"""API tests: a fresh PostgreSQL database per session (migrated with Alembic),
+the session's Temporal dev server (parent conftest), one real worker with the
+record-keeping activity, and the app driven in-process through ASGITransport."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from api.app import create_app
+from api.settings import ApiSettings
+from worker.app import build_worker
+
+ROOT = Path(__file__).resolve().parents[3]
+PG_ADMIN_DSN = os.environ.get("AGENTIC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_PASSWORD = "admin-password-for-tests"
+JWT_SECRET = "test-secret-" + "x" * 40
+
+
+async def create_database() -> str:
+    name = f"agentic_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_database(url: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def alembic(url: str, *args: str) -> None:
+    """Alembic's env.py runs its own event loop, so it runs as a subprocess."""
+    env = {**os.environ, "AGENTIC_DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "alembic", *args], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+async def database_url():
+    url = await create_database()
+    alembic(url, "upgrade", "head")
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def api_settings(temporal_address, database_url) -> ApiSettings:
+    return ApiSettings(
+        temporal_address=temporal_address, database_url=database_url,
+        temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}", jwt_secret=JWT_SECRET,
+        admin_username="admin", admin_password=ADMIN_PASSWORD, shell_enabled=False,
+        reconcile_grace_s=1.0, reconcile_interval_s=1.0,
+    )
+
+
+@pytest.fixture(scope="session")
+async def api_worker(client, api_settings):
+    http = httpx.AsyncClient()
+    worker = build_worker(client, api_settings, http, task_queue=api_settings.temporal_task_queue)
+    await worker.__aenter__()
+    yield worker
+    await worker.__aexit__(None, None, None)
+    await http.aclose()
+
+
+@pytest.fixture(scope="session")
+async def app(api_settings, client, api_worker):
+    application = create_app(api_settings, temporal_client=client)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def api(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
+                                 timeout=30) as http:
+        yield http
+
+
+async def login(api: httpx.AsyncClient, username: str, password: str, scopes: str | None = None) -> dict:
+    form = {"username": username, "password": password}
+    if scopes is not None:
+        form["scope"] = scopes
+    response = await api.post("/api/v1/auth/token", data=form)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def make_user(api):
+    """Registers a fresh user; returns (username, headers) for the scopes asked."""
+
+    async def make(scopes: str | None = None) -> tuple[str, dict]:
+        username = f"u{uuid.uuid4().hex[:10]}"
+        response = await api.post("/api/v1/auth/register", json={"username": username, "password": "pw-" + username})
+        assert response.status_code == 201, response.text
+        return username, await login(api, username, "pw-" + username, scopes)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def admin_headers(api) -> dict:
+    return await login(api, "admin", ADMIN_PASSWORD)
