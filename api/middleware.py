@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.state import AppState
@@ -40,7 +41,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge()
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -62,8 +63,12 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException so FastAPI's body parsing re-raises it (any other error
+    there becomes a 400) and the error handlers render the one error shape."""
+
+    def __init__(self, max_bytes: int):
+        super().__init__(413, f"the request body exceeds {max_bytes} bytes")
 
 
 class AuditMiddleware:

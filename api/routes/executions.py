@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import runs
 from api.access import load_execution, load_workflow, visible
 from api.definitions import compile_version
-from api.deps import AdminUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep
+from api.deps import AdminUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import (
     ActionAccepted, ExecutionAccepted, ExecutionCreate, ExecutionDetail, ExecutionPublic,
@@ -41,7 +41,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
                           session: SessionDep, state: StateDep, request: Request,
                           idempotency_key: IdempotencyKey = None) -> ExecutionAccepted:
     wf = await load_workflow(session, principal, workflow_id)
-    if idempotency_key and (same := await _by_key(session, principal, idempotency_key)):
+    if idempotency_key and (same := await _by_key(session, principal.id, idempotency_key)):
         return _same_request(same, wf.id, state)
     number = body.version or wf.latest_version
     version = await session.scalar(select(WorkflowVersion).where(
@@ -62,11 +62,12 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
     try:
         await session.commit()
     except IntegrityError:  # a concurrent request with the same Idempotency-Key won
+        owner_id, wf_id = row.owner_id, row.workflow_id  # the rollback expires loaded objects
         await session.rollback()
-        same = await _by_key(session, principal, idempotency_key or "")
+        same = await _by_key(session, owner_id, idempotency_key or "")
         if same is None:
             raise
-        return _same_request(same, wf.id, state)
+        return _same_request(same, wf_id, state)
     request.scope["agentic.resource"] = ("executions", eid)
     # 2. Idempotent start; 3. pending -> running.
     try:
@@ -175,9 +176,9 @@ async def terminate_execution(execution_id: ResourceId, principal: AdminUser, se
     return ActionAccepted(id=row.id, status="terminated")
 
 
-async def _by_key(session, principal: Principal, key: str) -> Execution | None:
+async def _by_key(session, owner_id: str, key: str) -> Execution | None:
     return await session.scalar(select(Execution).where(
-        Execution.owner_id == principal.id, Execution.idempotency_key == key))
+        Execution.owner_id == owner_id, Execution.idempotency_key == key))
 
 
 def _same_request(row: Execution, workflow_id: str, state) -> ExecutionAccepted:

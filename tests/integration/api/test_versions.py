@@ -1,0 +1,52 @@
+"""Version pinning: a run started on version 1 finishes on version 1 even when
+the workflow is updated while it runs."""
+
+from __future__ import annotations
+
+from .graphs import slow
+from .helpers import wait_finished
+
+
+async def test_running_execution_keeps_its_version(api, make_user):
+    _, headers = await make_user()
+    wf = (await api.post("/api/v1/workflows", json=slow("v1", 1.5), headers=headers)).json()
+    first = (await api.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=headers)).json()
+
+    updated = await api.put(f"/api/v1/workflows/{wf['id']}", json=slow("v2", 0.1), headers=headers)
+    assert updated.status_code == 200 and updated.json()["latest_version"] == 2
+    live = (await api.get(f"/api/v1/executions/{first['id']}", headers=headers)).json()
+    assert live["status"] == "running" and live["live"] is True
+    assert live["nodes"]["wait"]["state"] == "running"
+
+    second = (await api.post(f"/api/v1/workflows/{wf['id']}/executions", json={}, headers=headers)).json()
+    pinned = (await api.post(f"/api/v1/workflows/{wf['id']}/executions", json={"version": 1},
+                             headers=headers)).json()
+    assert (first["version"], second["version"], pinned["version"]) == (1, 2, 1)
+
+    results = {}
+    for run in (first, second, pinned):
+        await wait_finished(api, run["id"], headers)
+        results[run["id"]] = (await api.get(f"/api/v1/executions/{run['id']}/result", headers=headers)).json()
+    assert results[first["id"]]["outputs"]["mark"] == "v1"
+    assert results[second["id"]]["outputs"]["mark"] == "v2"
+    assert results[pinned["id"]]["outputs"]["mark"] == "v1"
+
+    versions = (await api.get(f"/api/v1/workflows/{wf['id']}/versions", headers=headers)).json()
+    assert [v["version"] for v in versions] == [1, 2]
+    v1 = (await api.get(f"/api/v1/workflows/{wf['id']}/versions/1", headers=headers)).json()
+    assert v1["definition"]["nodes"][1]["config"]["output"] == "v1"
+    missing = await api.post(f"/api/v1/workflows/{wf['id']}/executions", json={"version": 9}, headers=headers)
+    assert missing.status_code == 404
+
+
+async def test_versions_are_immutable_in_the_database(app, api, make_user):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    _, headers = await make_user()
+    wf = (await api.post("/api/v1/workflows", json=slow("x"), headers=headers)).json()
+    async with app.state.agentic.engine.connect() as conn:
+        with pytest.raises(DBAPIError, match="immutable"):
+            await conn.execute(text("UPDATE workflow_versions SET version = 5 WHERE workflow_id = :id"),
+                               {"id": wf["id"]})
