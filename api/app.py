@@ -16,6 +16,7 @@ from api import runs
 from api.errors import install_error_handlers
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
 from api.routes import auth, executions, health, workflows
+from api.schemas import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password
 from api.settings import ApiSettings, get_api_settings
 from api.state import AppState, TemporalHolder
@@ -58,7 +59,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware)
     for module in (health, auth, workflows, executions):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
 
 

@@ -163,3 +163,22 @@ class Health(BaseModel):
 class ActionAccepted(BaseModel):
     id: str
     status: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+# Documented on every route: the one error shape for every 4xx.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in (
+        (400, "malformed request"), (401, "missing or invalid token"), (403, "insufficient scope"),
+        (404, "not found (or not yours)"), (405, "method not allowed"), (409, "conflict"),
+        (413, "body too large"), (422, "invalid request"), (503, "a dependency is unavailable"))
+}

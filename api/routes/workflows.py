@@ -121,7 +121,8 @@ async def get_version(workflow_id: ResourceId, version: VersionNumber, principal
     return await _load_version(session, wf, version)
 
 
-@router.get("/{workflow_id}/graph", response_class=PlainTextResponse,
+# Not response_class=PlainTextResponse: that would document errors as text too.
+@router.get("/{workflow_id}/graph", response_model=None,
             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                              "description": "Mermaid flowchart"}})
 async def graph(workflow_id: ResourceId, principal: ReadUser, session: SessionDep,
