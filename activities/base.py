@@ -75,7 +75,7 @@ class Secrets:
                     value = value.replace(secret, "***")
             return value
         if isinstance(value, dict):
-            return {key: self.scrub(item) for key, item in value.items()}
+            return {self.scrub(key): self.scrub(item) for key, item in value.items()}
         if isinstance(value, list):
             return [self.scrub(item) for item in value]
         return value

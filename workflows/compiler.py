@@ -38,6 +38,7 @@ def compile_definition(
     for source, target in edge_pairs:
         upstream[target].append(source)
 
+    index_of = {node.id: i for i, node in enumerate(definition.nodes)}
     nodes = []
     for node in sorted(definition.nodes, key=lambda n: order[n.id]):
         node_type = registry[node.type]
@@ -58,7 +59,8 @@ def compile_definition(
             continue_on_error=node.continue_on_error,
             upstream=upstream[node.id],
             reads=_reads(node.config),
-            child=_compile_child(node, registry, resolver, output_cap_bytes, _depth),
+            child=_compile_child(node, f"$.nodes[{index_of[node.id]}].config", registry, resolver,
+                                 output_cap_bytes, _depth),
         ))
     return Plan(
         name=definition.name,
@@ -79,7 +81,7 @@ def _reads(config: dict[str, Any]) -> list[str]:
     return sorted(refs)
 
 
-def _compile_child(node, registry, resolver, cap, depth) -> Plan | None:
+def _compile_child(node, where: str, registry, resolver, cap, depth) -> Plan | None:
     if node.type != "sub_workflow":
         return None
     config = node.config
@@ -87,16 +89,17 @@ def _compile_child(node, registry, resolver, cap, depth) -> Plan | None:
         return compile_definition(config["definition"], registry, resolver=resolver,
                                   output_cap_bytes=cap, _depth=depth + 1)
     if resolver is None:
-        raise DefinitionInvalid([Issue(code="unresolved_workflow", path=f"$.nodes[{node.id}].config.workflow_id",
+        raise DefinitionInvalid([Issue(code="unresolved_workflow", path=f"{where}.workflow_id",
                                        message="saved workflows can only be referenced through the API")])
     if depth >= 8:
-        raise DefinitionInvalid([Issue(code="invalid_config", path=f"$.nodes[{node.id}].config",
+        raise DefinitionInvalid([Issue(code="invalid_config", path=where,
                                        message="sub-workflow references nest too deep (a loop?)")])
     try:
         child = resolver(config["workflow_id"], config.get("version"))
     except LookupError as err:
-        raise DefinitionInvalid([Issue(code="unresolved_workflow", path=f"$.nodes[{node.id}].config.workflow_id",
-                                       message=str(err))]) from None
+        message = err.args[0] if err.args else f"no workflow {config['workflow_id']!r}"
+        raise DefinitionInvalid([Issue(code="unresolved_workflow", path=f"{where}.workflow_id",
+                                       message=str(message))]) from None
     return compile_definition(child, registry, resolver=resolver, output_cap_bytes=cap,
                               workflow_id=config["workflow_id"], version=config.get("version"),
                               _depth=depth + 1)

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 
 ROOT_NAMES = frozenset({"inputs", "nodes", "secrets"})
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
@@ -34,6 +34,9 @@ class _Env(ImmutableSandboxedEnvironment):
 
 
 _ENV = _Env(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# Only plain data helpers: no lipsum/cycler/joiner objects to poke at.
+_ENV.globals = {"range": safe_range, "dict": dict}  # safe_range caps huge ranges
+JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 def is_template(text: str) -> bool:
@@ -52,9 +55,19 @@ def analyze(text: str) -> Analysis:
     """Parse a template and report what it reads; raises ExpressionError on bad syntax."""
     try:
         ast = _ENV.parse(text)
-    except TemplateSyntaxError as err:
+        # Code generation also checks that every filter and test exists.
+        result = Analysis(names=set(meta.find_undeclared_variables(ast)))
+    except TemplateSyntaxError as err:  # includes TemplateAssertionError
         raise ExpressionError(f"syntax error at line {err.lineno}: {err.message}") from None
-    result = Analysis(names=set(meta.find_undeclared_variables(ast)))
+    for name in ast.find_all(nodes.Name):
+        if name.name == "self":  # the template's own reference: a way out of the data
+            result.unsafe.append("self")
+    for flt in ast.find_all(nodes.Filter):
+        if flt.name == "attr":  # `x|attr('__class__')` hides the name from Getattr
+            arg = flt.args[0] if flt.args else None
+            name = arg.value if isinstance(arg, nodes.Const) else None
+            if not isinstance(name, str) or name.startswith("_"):
+                result.unsafe.append(name if isinstance(name, str) else "attr(<computed name>)")
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         key = _static_key(node)
         if isinstance(key, str) and key.startswith("_"):
@@ -108,7 +121,7 @@ def render_string(text: str, context: dict[str, Any]) -> Any:
     try:
         expr = whole_expression(text)
         if expr is not None:
-            return _compile_expression(expr)(**context)
+            return _as_data(_compile_expression(expr)(**context), text)
         return _compile_template(text).render(**context)
     except ExpressionError:
         raise
@@ -118,6 +131,20 @@ def render_string(text: str, context: dict[str, Any]) -> Any:
         raise ExpressionError(f"{err.message} in {text!r}") from None
     except Exception as err:  # a user's expression can raise anything (1/0, bad filter args)
         raise ExpressionError(f"{type(err).__name__}: {err} in {text!r}") from None
+
+
+def _as_data(value: Any, text: str) -> Any:
+    """A lone expression must give JSON data: an undefined value (a missing key,
+    or an attribute the sandbox refused) is an error, not an object."""
+    if isinstance(value, Undefined):
+        raise ExpressionError(f"{value._undefined_message} in {text!r}")
+    if isinstance(value, JSON_SCALARS):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_as_data(item, text) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _as_data(item, text) for key, item in value.items()}
+    raise ExpressionError(f"{text!r} gives a {type(value).__name__}, not JSON data")
 
 
 def render_value(value: Any, context: dict[str, Any]) -> Any:
@@ -136,7 +163,7 @@ def evaluate_condition(text: str, context: dict[str, Any]) -> bool:
     expr = whole_expression(text)
     if expr is None:
         expr = text
-    value = render_string("{{" + expr + "}}", context)
+    value = render_string("{{" + expr + "}}", context)  # raises ExpressionError, never UndefinedError
     if isinstance(value, str):
         return value.strip().lower() not in ("", "false", "0", "no", "none", "null")
     return bool(value)

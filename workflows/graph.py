@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict, deque
 
 
@@ -88,18 +89,19 @@ def ancestors(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, set[str
 
 
 def topological_order(ids: list[str], edges: list[tuple[str, str]]) -> list[str]:
-    """Kahn's algorithm, stable on the given id order (graph must be acyclic)."""
+    """Kahn's algorithm that always takes the earliest-listed ready node, so the
+    given order is kept wherever the edges allow (graph must be acyclic)."""
     out, into = _adjacency(edges)
-    remaining = {node: len(into[node]) for node in ids}
-    order, ready = [], deque(node for node in ids if remaining[node] == 0)
     position = {node: i for i, node in enumerate(ids)}
+    remaining = {node: len(into[node]) for node in ids}
+    ready = [position[node] for node in ids if remaining[node] == 0]
+    heapq.heapify(ready)
+    order = []
     while ready:
-        node = ready.popleft()
+        node = ids[heapq.heappop(ready)]
         order.append(node)
-        newly = []
         for child in out[node]:
             remaining[child] -= 1
             if remaining[child] == 0:
-                newly.append(child)
-        ready.extend(sorted(newly, key=position.__getitem__))
+                heapq.heappush(ready, position[child])
     return order

@@ -124,8 +124,6 @@ def test_scrub_scalars(env):
     assert secrets.scrub(None) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: scrub() does not look at dict keys, so a secret used as a "
-                   "key (e.g. an echoed header name/value map) reaches history")
 def test_scrub_dict_keys(env):
     secrets = Secrets()
     secrets.TOKEN

@@ -205,9 +205,6 @@ def test_topological_order_is_valid_for_random_dags(seed):
     assert all(position[s] < position[t] for s, t in edges)
 
 
-@pytest.mark.xfail(strict=True, reason="topological_order is FIFO over ready batches, not 'stable on the "
-                   "given id order': an id list that is already a valid order gets reordered. Cosmetic "
-                   "(plan/progress order), any topological order is correct for execution")
 def test_topological_order_keeps_already_sorted_ids():
     ids = ["a", "b", "c", "d"]
     edges = [("a", "d"), ("b", "c")]

@@ -476,17 +476,12 @@ def test_nesting_up_to_the_limit_is_valid():
     assert problems(inner) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an unknown filter/test makes analyze() raise jinja2 "
-                   "TemplateAssertionError outside its try block; validate_definition crashes instead "
-                   "of reporting expression_syntax")
 @pytest.mark.parametrize("text", ["{{ inputs.x | nosuchfilter }}", "{{ inputs.x is nosuchtest }}"])
 def test_unknown_filter_is_reported_not_raised(text):
     assert problems(graph([node("a", config={"output": text})])) == [
         ("expression_syntax", "$.nodes[0].config.output")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `|attr('__class__')` is not caught by the static pass "
-                   "(analyze only inspects Getattr/Getitem nodes), so the graph validates clean")
 def test_attr_filter_with_private_name_rejected_statically():
     raw = graph([node("a", config={"output": "{{ inputs|attr('__class__') }}"})])
     assert problems(raw) == [("expression_unsafe", "$.nodes[0].config.output")]
