@@ -1,0 +1,30 @@
+"""Every recorded history must replay on the current interpreter: a change that
+would break running executions fails here (guard such changes with
+`workflow.patched` and record new histories with tests/histories/record.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from worker.app import workflow_runner
+from workflows.graph_workflow import GraphWorkflow
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+
+
+def test_there_are_histories_to_replay():
+    names = {path.stem.split("-")[0] for path in HISTORIES}
+    assert {"fan_out_fan_in", "branch_with_skips", "failure_after_retries"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path):
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
+                        workflow_runner=workflow_runner())
+    await replayer.replay_workflow(history)
