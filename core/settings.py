@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_model: str | None = None
 
+    # Approvals: an optional webhook told of requests/escalations/decisions,
+    # with a link built from the public API address.
+    approval_webhook_url: str | None = None
+    public_api_url: str = "http://127.0.0.1:8000"
+
     # The worker
     worker_max_concurrent_activities: int = 100
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["activity", "workflow"]
 
@@ -47,6 +47,31 @@ class SubWorkflowConfig(NodeConfig):
     inputs: dict[str, Any] = Field(default_factory=dict)
 
 
+class EscalationStep(NodeConfig):
+    after_s: float = Field(gt=0, description="seconds after the request")
+    add_approvers: list[str] = Field(default_factory=list)
+    notify: bool = True
+
+
+class ApprovalConfig(NodeConfig):
+    approvers: list[str] = Field(min_length=1, description="'alice', 'user:alice', 'role:lead', 'scope:admin'")
+    quorum: int = Field(1, ge=1, description="approvals needed; one rejection rejects")
+    timeout_s: float | None = Field(None, gt=0)
+    on_timeout: Literal["approve", "reject", "fail", "escalate"] = "fail"
+    escalate_to: list[str] = Field(default_factory=list, description="added when on_timeout is 'escalate'")
+    escalation: list[EscalationStep] = Field(default_factory=list)
+    allow_self_approval: bool = False
+    instructions: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.quorum > len(self.approvers) + sum(len(s.add_approvers) for s in self.escalation) + len(self.escalate_to):
+            raise ValueError("quorum is larger than the number of approvers")
+        if self.on_timeout == "escalate" and (not self.escalate_to or self.timeout_s is None):
+            raise ValueError("on_timeout 'escalate' needs timeout_s and escalate_to")
+        return self
+
+
 DELAY = NodeType(
     name="delay",
     config_model=DelayConfig,
@@ -62,4 +87,12 @@ SUB_WORKFLOW = NodeType(
     default_timeout_s=24 * 3600,
     default_max_attempts=1,
 )
-WORKFLOW_NODE_TYPES = {t.name: t for t in (DELAY, SUB_WORKFLOW)}
+APPROVAL = NodeType(
+    name="approval",
+    config_model=ApprovalConfig,
+    description="Waits durably for people to approve or reject; output.approved is the decision.",
+    kind="workflow",
+    default_timeout_s=365 * 86400,
+    default_max_attempts=1,
+)
+WORKFLOW_NODE_TYPES = {t.name: t for t in (DELAY, SUB_WORKFLOW, APPROVAL)}

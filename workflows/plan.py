@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from workflows.approvals import ApprovalState
+
 PLAN_FORMAT = 1
 
 NodeState = Literal["pending", "running", "waiting", "paused", "succeeded", "failed", "skipped", "cancelled"]
@@ -51,13 +53,6 @@ class Plan(BaseModel):
     output_cap_bytes: int = 256 * 1024
 
 
-class GraphInput(BaseModel):
-    plan: Plan
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    execution_id: str
-    record: bool = Field(False, description="write the execution's summary row to PostgreSQL")
-
-
 class NodeSummary(BaseModel):
     state: NodeState = "pending"
     attempts: int = 0
@@ -68,10 +63,36 @@ class NodeSummary(BaseModel):
     error: dict[str, Any] | None = None
 
 
+class DebugOptions(BaseModel):
+    breakpoints: list[str] = Field(default_factory=list, description="pause before these nodes")
+
+
+class DebugCommand(BaseModel):
+    mode: Literal["continue", "step"] = "continue"
+
+
+class GraphInput(BaseModel):
+    plan: Plan
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    execution_id: str
+    record: bool = Field(False, description="write the execution's summary row to PostgreSQL")
+    started_by: str | None = Field(None, description="user name; may not approve unless allowed")
+    gate: dict[str, Any] | None = Field(None, description="approval config in front of the whole run")
+    debug: DebugOptions | None = None
+    reuse: dict[str, NodeSummary] = Field(default_factory=dict,
+                                          description="rerun: recorded results settled without running")
+    source_execution_id: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict,
+                                 description="platform workflow id, version, owner, schedule id: for records")
+
+
 class GraphResult(BaseModel):
     execution_id: str
-    status: Literal["running", "succeeded", "failed", "cancelled"]
+    status: Literal["awaiting_approval", "running", "succeeded", "failed", "cancelled"]
     nodes: dict[str, NodeSummary]
+    approvals: list[ApprovalState] = Field(default_factory=list)
+    paused_at: list[str] = Field(default_factory=list, description="nodes held at a live breakpoint")
+    meta: dict[str, Any] = Field(default_factory=dict)
     started_at: str
     finished_at: str | None = None
     duration_ms: float | None = None
