@@ -19,6 +19,12 @@ from workflows.graph_workflow import GraphWorkflow
 def build_activities(settings: Settings, http: httpx.AsyncClient) -> list[Callable]:
     deps = ActivityDeps(settings=settings, http=http)
     activities = node_activities(deps)
+    try:
+        from activities.approvals import approval_activities
+    except ImportError:  # TEMPORARY until activities/approvals.py lands
+        pass
+    else:
+        activities += approval_activities(settings)
     if settings.database_url:
         from activities.records import record_activities  # needs PostgreSQL
 

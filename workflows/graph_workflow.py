@@ -22,14 +22,20 @@ from temporalio.exceptions import (
 from temporalio.exceptions import TimeoutError as TemporalTimeout  # not the builtin
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from workflows.approval_desk import ApprovalDesk, ApprovalTimedOut
+    from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision
     from workflows.expressions import ExpressionError, WorkflowSecrets, evaluate_condition, render_value
+    from workflows.node_types import ApprovalConfig
     from workflows.plan import (
-        TERMINAL_STATES, GraphInput, GraphResult, NodeCall, NodeOutcome, NodePlan, NodeSummary,
+        TERMINAL_STATES, DebugCommand, GraphInput, GraphResult, NodeCall, NodeOutcome, NodePlan, NodeSummary,
     )
     from workflows.validation import validate_run_inputs
 
 WORKFLOW_NAME = "GraphWorkflow"
 RECORD_ACTIVITY = "record_execution"
+APPROVAL_ACTIVITY = "approval_changed"
 # Node activities heartbeat every second: a node on a dead worker is retried
 # after this long instead of after its whole timeout.
 HEARTBEAT_TIMEOUT_S = 10.0
@@ -47,22 +53,59 @@ class GraphWorkflow:
     @workflow.init
     def __init__(self, inp: GraphInput) -> None:
         self._inp = inp
+        # Scheduled runs share one input; their id comes from Temporal's run id.
+        self._execution_id = inp.execution_id or workflow.info().workflow_id.removeprefix("exec-")
         self._nodes = {node.id: NodeSummary() for node in inp.plan.nodes}
         self._plan_nodes = {node.id: node for node in inp.plan.nodes}
         self._status = "running"
         self._started = workflow.now()
         self._finished: datetime | None = None
         self._error: dict[str, Any] | None = None
+        self._desk = ApprovalDesk(self._execution_id, inp.started_by, self._notify_approval)
+        self._notifications: list[asyncio.Task] = []
+        self._breakpoints = set(inp.debug.breakpoints) if inp.debug else set()
+        self._paused: set[str] = set()
+        self._stepping = False
 
     @workflow.query(name="progress")
     def progress(self) -> GraphResult:
         return self._summary()
 
+    @workflow.query(name="approvals")
+    def approvals(self) -> list[ApprovalState]:
+        return list(self._desk.states.values())
+
+    @workflow.update(name="decide")
+    def decide(self, decision: Decision) -> ApprovalState:
+        return self._desk.decide(decision)
+
+    @decide.validator
+    def _check_decision(self, decision: Decision) -> None:
+        self._desk.check(decision)
+
+    @workflow.update(name="debug")
+    def debug(self, command: DebugCommand) -> GraphResult:
+        """Live breakpoints: `continue` runs to the next breakpoint, `step`
+        pauses again before the next node that becomes ready."""
+        self._stepping = command.mode == "step"
+        self._paused.clear()
+        return self._summary()
+
+    @debug.validator
+    def _check_debug(self, command: DebugCommand) -> None:
+        if not self._paused:
+            raise ApplicationError("no node is paused at a breakpoint", type="not_paused", non_retryable=True)
+
     @workflow.run
     async def run(self, inp: GraphInput) -> GraphResult:
         running: dict[str, asyncio.Task] = {}
         try:
-            await self._drive(running)
+            if self._inp.record and not self._inp.execution_id:
+                await self._record()  # a scheduled run: make its row exist while it runs
+            if self._inp.gate is not None:
+                await self._pass_gate()
+            if self._error is None:
+                await self._drive(running)
         except asyncio.CancelledError:
             await self._cancel(running)
             self._status = "cancelled"
@@ -76,6 +119,21 @@ class GraphWorkflow:
         self._status = "succeeded"
         await self._finish()
         return self._summary()
+
+    async def _pass_gate(self) -> None:
+        """An approval in front of the whole execution: nothing runs before it."""
+        self._status = "awaiting_approval"
+        config = ApprovalConfig.model_validate(self._inp.gate)
+        state = self._desk.open(GATE_NODE, config, config.instructions, {"inputs": self._inp.inputs})
+        try:
+            outcome = await self._desk.wait(state, config)
+        except ApprovalTimedOut as err:
+            outcome = {"approved": False, "decision": f"timeout: {err}"}
+        self._status = "running"
+        if not outcome["approved"]:
+            self._error = {"node": GATE_NODE, "code": "gate_rejected",
+                           "message": f"the execution was not approved ({outcome['decision']})"}
+            await self._cancel({})
 
     async def _drive(self, running: dict[str, asyncio.Task]) -> None:
         plan = self._inp.plan
@@ -120,6 +178,10 @@ class GraphWorkflow:
             if not active:
                 self._settle(state, "skipped")
                 continue
+            recorded = self._inp.reuse.get(node.id)
+            if recorded is not None:  # a rerun: the recorded result stands, nothing runs
+                self._nodes[node.id] = recorded.model_copy(update={"reused": True})
+                continue
             state.state = "running"
             state.started_at = workflow.now().isoformat()
             running[node.id] = asyncio.create_task(self._run_node(node))
@@ -136,12 +198,15 @@ class GraphWorkflow:
     async def _run_node(self, node: NodePlan) -> None:
         state = self._nodes[node.id]
         try:
+            await self._hold_at_breakpoint(node, state)
             if node.kind == "activity":
                 outcome = await self._run_activity(node)
             elif node.type == "delay":
                 outcome = await self._run_delay(node)
             elif node.type == "sub_workflow":
                 outcome = await self._run_child(node)
+            elif node.type == "approval":
+                outcome = await self._run_approval(node, state)
             else:
                 raise NodeFailed("unsupported_node", f"this worker cannot run node type {node.type!r}")
             self._check_size(outcome.output)
@@ -153,7 +218,7 @@ class GraphWorkflow:
             self._settle(state, "cancelled")
 
     async def _run_activity(self, node: NodePlan) -> NodeOutcome:
-        call = NodeCall(execution_id=self._inp.execution_id, node_id=node.id, node_type=node.type,
+        call = NodeCall(execution_id=self._execution_id, node_id=node.id, node_type=node.type,
                         config=node.config, context=self._context(node.reads, with_secrets=False))
         attempts_before = 0
         for lost in range(MAX_WORKER_LOSSES + 1):
@@ -188,6 +253,49 @@ class GraphWorkflow:
             summary=f"{node.id} ({node.type})",
         )
 
+    async def _hold_at_breakpoint(self, node: NodePlan, state: NodeSummary) -> None:
+        if node.id not in self._breakpoints and not self._stepping:
+            return
+        self._breakpoints.discard(node.id)
+        self._stepping = False
+        self._paused.add(node.id)
+        state.state = "paused"
+        await workflow.wait_condition(lambda: node.id not in self._paused)
+        state.state = "running"
+        state.started_at = workflow.now().isoformat()
+
+    async def _run_approval(self, node: NodePlan, state: NodeSummary) -> NodeOutcome:
+        try:
+            config = ApprovalConfig.model_validate(node.config)
+        except ValidationError as err:
+            raise NodeFailed("invalid_config", str(err.errors()[0]["msg"])) from None
+        instructions = self._render(config.instructions)
+        context = {k: v for k, v in self._context(node.reads, with_secrets=False).items()}
+        approval = self._desk.open(node.id, config, str(instructions), context)
+        state.state = "waiting"
+        try:
+            output = await self._desk.wait(approval, config)
+        except ApprovalTimedOut as err:
+            raise NodeFailed("approval_timeout", str(err)) from None
+        state.state = "running"
+        return NodeOutcome(output=output)
+
+    def _notify_approval(self, event: str, state: ApprovalState) -> None:
+        """Mirror row + webhook, from an activity; never blocks the approval."""
+        change = ApprovalChanged(event=event, state=state.model_copy(deep=True),
+                                 workflow_id=workflow.info().workflow_id, run_id=workflow.info().run_id)
+        self._notifications.append(asyncio.create_task(self._send_notification(change)))
+
+    async def _send_notification(self, change: ApprovalChanged) -> None:
+        try:
+            await workflow.execute_activity(
+                APPROVAL_ACTIVITY, change, start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+                summary=f"approval {change.event}: {change.state.node_id}")
+        except ActivityError:
+            workflow.logger.warning("approval notification %s failed", change.event)
+
     async def _run_delay(self, node: NodePlan) -> NodeOutcome:
         seconds = self._render(node.config.get("seconds"))
         try:
@@ -205,7 +313,8 @@ class GraphWorkflow:
         issues = validate_run_inputs(node.child.inputs_schema, inputs)
         if issues:
             raise NodeFailed("invalid_run_inputs", "; ".join(f"{i.path}: {i.message}" for i in issues))
-        child_input = GraphInput(plan=node.child, inputs=inputs, execution_id=f"{self._inp.execution_id}.{node.id}")
+        child_input = GraphInput(plan=node.child, inputs=inputs, execution_id=f"{self._execution_id}.{node.id}",
+                                 started_by=self._inp.started_by)
         try:
             result = await workflow.execute_child_workflow(
                 GraphWorkflow.run, child_input, result_type=GraphResult,
@@ -266,20 +375,28 @@ class GraphWorkflow:
 
     async def _finish(self) -> None:
         self._finished = workflow.now()
+        if self._notifications:  # the approvals mirror must not stay "pending"
+            await workflow.wait(self._notifications, timeout=600)
         if self._inp.record:
-            await workflow.execute_activity(
-                RECORD_ACTIVITY, self._summary(),
-                start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=timedelta(days=1),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
-            )
+            await self._record()
+
+    async def _record(self) -> None:
+        await workflow.execute_activity(
+            RECORD_ACTIVITY, self._summary(),
+            start_to_close_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=timedelta(days=1),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        )
 
     def _summary(self) -> GraphResult:
         finished = self._finished
         return GraphResult(
-            execution_id=self._inp.execution_id,
+            execution_id=self._execution_id,
             status=self._status,
             nodes=self._nodes,
+            approvals=list(self._desk.states.values()),
+            paused_at=sorted(self._paused),
+            meta=self._inp.meta,
             started_at=self._started.isoformat(),
             finished_at=finished.isoformat() if finished else None,
             duration_ms=round((finished - self._started).total_seconds() * 1000, 3) if finished else None,

@@ -61,6 +61,7 @@ class NodeSummary(BaseModel):
     duration_ms: float | None = None
     output: Any = None
     error: dict[str, Any] | None = None
+    reused: bool = Field(False, description="settled from a source execution's record, not run")
 
 
 class DebugOptions(BaseModel):
