@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +29,21 @@ def _database_url(env: dict[str, str]) -> str | None:
         return None  # the API is not part of this build
     print("starting embedded PostgreSQL under .data/postgres ...", flush=True)
     return start_embedded_postgres(DATA / "postgres")
+
+
+def _stop_embedded(env: dict[str, str]) -> None:
+    if os.environ.get("AGENTIC_DATABASE_URL"):
+        return  # not ours to stop
+    try:
+        from core.db.embedded import stop_embedded_postgres
+    except ImportError:
+        return
+    stop_embedded_postgres(DATA / "postgres")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
@@ -60,6 +76,10 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    busy = [p for p in (TEMPORAL_PORT, TEMPORAL_UI_PORT, int(env.get("AGENTIC_API_PORT", "8000"))) if not _port_free(p)]
+    if busy:
+        print(f"port(s) {busy} already in use: is another `make run` still up (or stopping)?", file=sys.stderr)
+        return 1
     try:
         print("starting Temporal dev server (state: .data/temporal.db) ...", flush=True)
         processes.append(start_temporal(port=TEMPORAL_PORT, ui_port=TEMPORAL_UI_PORT,
@@ -93,6 +113,7 @@ def main() -> int:
     finally:
         print("stopping ...", flush=True)
         _stop(processes)
+        _stop_embedded(env)
         print("stopped", flush=True)
     return 0
 
