@@ -86,6 +86,11 @@ class Execution(Base):
     started_at: Mapped[datetime | None] = ts_column()
     finished_at: Mapped[datetime | None] = ts_column()
     duration_ms: Mapped[float | None] = mapped_column(Float)
+    # Reruns and live debugging: the execution this one reruns, and how it was
+    # launched ({"debug": DebugOptions, "reuse": {node: NodeSummary}, "rerun": {...}})
+    # so the reconciler starts it exactly as accepted.
+    source_execution_id: Mapped[str | None] = mapped_column(ForeignKey("executions.id"), index=True)
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     __table_args__ = (
         UniqueConstraint("owner_id", "idempotency_key"),

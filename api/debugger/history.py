@@ -1,0 +1,61 @@
+"""Reading Temporal history: the events of one execution (and its children),
+event names, times and decoded payloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+
+def name(event: HistoryEvent) -> str:
+    """EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> ActivityTaskScheduled."""
+    raw = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+    return "".join(part.capitalize() for part in raw.split("_"))
+
+
+def at(event: HistoryEvent) -> datetime:
+    return event.event_time.ToDatetime().replace(tzinfo=UTC)
+
+
+def ms(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() * 1000, 3)
+
+
+def decode(payloads) -> Any:
+    try:
+        values = pydantic_data_converter.payload_converter.from_payloads(list(payloads.payloads))
+    except Exception:  # noqa: BLE001 - a payload we cannot read is shown as absent
+        return None
+    return values[0] if values else None
+
+
+def summary(event: HistoryEvent) -> str | None:
+    if not event.HasField("user_metadata") or not event.user_metadata.HasField("summary"):
+        return None
+    try:
+        return pydantic_data_converter.payload_converter.from_payloads([event.user_metadata.summary])[0]
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def node_of_activity(activity_id: str) -> str:
+    """A node rescheduled after a lost worker runs as `<node>#<n>`."""
+    return activity_id.split("#", 1)[0]
+
+
+def failure_of(failure) -> dict[str, Any]:
+    while failure.HasField("cause") and not failure.HasField("application_failure_info"):
+        failure = failure.cause
+    code = failure.application_failure_info.type if failure.HasField("application_failure_info") else None
+    return {"code": code or "error", "message": failure.message}
+
+
+async def fetch(client: Client, workflow_id: str, run_id: str | None = None) -> WorkflowHistory:
+    return await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()

@@ -1,0 +1,130 @@
+"""Replays one workflow history with the SDK's Replayer and records, at every
+node boundary, what the interpreter saw.
+
+Nothing here runs an activity: the Replayer feeds the recorded results from
+history back into the workflow code. A workflow interceptor observes it:
+- outbound `start_activity` / `start_child_workflow` capture each node's
+  resolved input (the NodeCall, or the child's GraphInput);
+- a watcher inside the workflow re-reads the interpreter's own `progress`
+  after every step of its event loop (a `wait_condition` predicate is called
+  after each one) and records every node state change with `workflow.now()`,
+  which during replay is the time of the history's workflow task.
+The predicate only reads and records outside the workflow; it never becomes
+true and issues no command, so the replayed command sequence is unchanged
+(the Replayer would fail the replay otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import (
+    ExecuteWorkflowInput, Interceptor, Replayer, StartActivityInput, StartChildWorkflowInput,
+    WorkflowInboundInterceptor, WorkflowInterceptorClassInput, WorkflowOutboundInterceptor,
+)
+
+from worker.app import workflow_runner
+from workflows.graph_workflow import GraphWorkflow
+from workflows.plan import TERMINAL_STATES
+
+
+@dataclass
+class Recording:
+    """What one replayed run showed: its input, every node state change in
+    order, each node's resolved input, and its children."""
+
+    workflow_id: str
+    run_id: str
+    graph_input: dict[str, Any] | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> {workflow_id, input}
+    status: str = "running"
+    error: dict[str, Any] | None = None
+    paused_at: list[str] = field(default_factory=list)
+    replayed_events: int = 0
+    _seen: dict[str, tuple] = field(default_factory=dict)
+
+    def observe(self) -> None:
+        """Called inside the workflow: records the nodes whose state moved."""
+        summary = workflow.instance().progress()
+        now = workflow.now().isoformat()
+        for node_id, node in summary.nodes.items():
+            key = (node.state, node.attempts, node.finished_at)
+            if self._seen.get(node_id) == key:
+                continue
+            self._seen[node_id] = key
+            if node.state == "pending":
+                continue
+            self.changes.append({"node_id": node_id, "at": now,
+                                 **node.model_dump(mode="json")})
+        self.status, self.error, self.paused_at = summary.status, summary.error, list(summary.paused_at)
+
+
+def _recording_interceptor(rec: Recording) -> Interceptor:
+    class Outbound(WorkflowOutboundInterceptor):
+        def start_activity(self, input: StartActivityInput):
+            if input.activity.startswith("node.") and input.args:
+                call = input.args[0]
+                rec.calls.setdefault(call.node_id, call.model_dump(mode="json"))
+            return super().start_activity(input)
+
+        async def start_child_workflow(self, input: StartChildWorkflowInput):
+            node_id = input.id.rsplit(".", 1)[-1]
+            child_input = input.args[0] if input.args else None
+            rec.children[node_id] = {
+                "workflow_id": input.id,
+                "input": child_input.model_dump(mode="json") if hasattr(child_input, "model_dump") else None,
+            }
+            return await super().start_child_workflow(input)
+
+    class Inbound(WorkflowInboundInterceptor):
+        def init(self, outbound: WorkflowOutboundInterceptor) -> None:
+            super().init(Outbound(outbound))
+
+        async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
+            if input.args and hasattr(input.args[0], "model_dump"):
+                rec.graph_input = input.args[0].model_dump(mode="json")
+
+            def predicate() -> bool:
+                rec.observe()
+                return False
+
+            watcher = asyncio.create_task(workflow.wait_condition(predicate))
+            try:
+                return await super().execute_workflow(input)
+            finally:
+                rec.observe()
+                watcher.cancel()
+
+    class RecordingInterceptor(Interceptor):
+        def workflow_interceptor_class(self, input: WorkflowInterceptorClassInput):
+            return Inbound
+
+    return RecordingInterceptor()
+
+
+def _runner():
+    # The interpreter's own sandbox settings; this module is passed through so
+    # the recording outlives the sandbox.
+    runner = workflow_runner()
+    return type(runner)(restrictions=runner.restrictions.with_passthrough_modules("api.debugger"))
+
+
+async def replay(history: WorkflowHistory, run_id: str = "") -> Recording:
+    """Replays `history`; raises if it no longer replays on this interpreter."""
+    rec = Recording(workflow_id=history.workflow_id, run_id=run_id)
+    replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
+                        workflow_runner=_runner(), interceptors=[_recording_interceptor(rec)])
+    await replayer.replay_workflow(history)
+    rec.replayed_events = len(history.events)
+    return rec
+
+
+def settled(change: dict[str, Any]) -> bool:
+    return change["state"] in TERMINAL_STATES
