@@ -47,10 +47,20 @@ class _Recorder:
         # same row (retries are safe). A run started outside the API (no row)
         # still gets one, visible to admins.
         stmt = insert(Execution).values(
-            id=result.execution_id, temporal_workflow_id=info.workflow_id, inputs={}, **values
+            id=result.execution_id, temporal_workflow_id=info.workflow_id, inputs={}, **values,
+            **_from_meta(result.meta),
         ).on_conflict_do_update(index_elements=[Execution.id], set_=values)
         async with (await self.engine()).begin() as conn:
             await conn.execute(stmt)
+
+
+# A scheduled run has no row until it records itself: the schedule put who and
+# what it runs into GraphInput.meta.
+META_COLUMNS = ("workflow_id", "version", "owner_id", "schedule_id", "started_by")
+
+
+def _from_meta(meta: dict) -> dict:
+    return {key: meta[key] for key in META_COLUMNS if meta.get(key) is not None}
 
 
 def _parse(stamp: str | None) -> datetime | None:

@@ -16,6 +16,8 @@ from api import runs
 from api.errors import install_error_handlers
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
 from api.routes import auth, executions, health, workflows
+from api.routes import approvals, schedules
+from api.routes import debug, reruns, ws
 from api.schemas import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password
 from api.settings import ApiSettings, get_api_settings
@@ -60,6 +62,11 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.add_middleware(AuditMiddleware)
     for module in (health, auth, workflows, executions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(approvals.router, responses=ERROR_RESPONSES)
+    app.include_router(schedules.router, responses=ERROR_RESPONSES)
+    app.include_router(debug.router, responses=ERROR_RESPONSES)
+    app.include_router(reruns.router, responses=ERROR_RESPONSES)
+    app.include_router(ws.router)
     return app
 
 

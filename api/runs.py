@@ -17,6 +17,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.reruns import launch_options
 from api.settings import ApiSettings
 from core.db.models import Execution
 from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID
@@ -42,7 +43,7 @@ async def start(client: Client, settings: ApiSettings, row: Execution) -> str:
     try:
         handle = await client.start_workflow(
             WORKFLOW_NAME,
-            GraphInput(plan=plan, inputs=row.inputs, execution_id=row.id, record=True),
+            GraphInput(plan=plan, inputs=row.inputs, execution_id=row.id, record=True, **launch_options(row)),
             id=row.temporal_workflow_id,
             task_queue=settings.temporal_task_queue,
             search_attributes=TypedSearchAttributes([

@@ -12,8 +12,9 @@ T = TypeVar("T")
 MAX_INT = 2**31 - 1  # PostgreSQL integer
 
 # Ids are UUIDs we made; anything else cannot name a resource (and must never
-# reach PostgreSQL as, say, a NUL byte).
-ResourceId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# reach PostgreSQL as, say, a NUL byte). ":" appears in the ids of scheduled runs
+# ("sched-<schedule>-<RFC 3339 time>", named by Temporal).
+ResourceId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:-]+$")]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 

@@ -55,7 +55,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
     eid = new_id()
     row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
                     idempotency_key=idempotency_key, inputs=body.inputs, plan=plan.model_dump(mode="json"),
-                    temporal_workflow_id=temporal_workflow_id(eid))
+                    temporal_workflow_id=temporal_workflow_id(eid), started_by=principal.user.username)
     # 1. The row is committed before Temporal hears of it: a crash from here on
     #    leaves a pending row that the reconciler starts under the same id.
     session.add(row)

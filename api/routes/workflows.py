@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -9,9 +10,10 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
+from api import schedules
 from api.access import load_workflow, visible
 from api.definitions import check_privileges, mermaid, validate_or_raise
-from api.deps import DeleteUser, Principal, ReadUser, SessionDep, WriteUser
+from api.deps import DeleteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
 from api.errors import not_found
 from api.schemas import (
     MAX_INT, ResourceId, VersionNumber,
@@ -19,6 +21,7 @@ from api.schemas import (
 )
 from core.db.models import Workflow, WorkflowVersion
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
 
 EXAMPLE = {
@@ -85,7 +88,7 @@ async def get_workflow(workflow_id: ResourceId, principal: ReadUser, session: Se
 @router.put("/{workflow_id}", response_model=WorkflowDetail,
             responses={422: {"description": "every problem of the definition"}})
 async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, principal: WriteUser,
-                          session: SessionDep) -> dict:
+                          session: SessionDep, state: StateDep) -> dict:
     """Saves the definition as a new immutable version; running executions keep theirs."""
     wf = await load_workflow(session, principal, workflow_id)
     parsed = validate_or_raise(definition)
@@ -97,14 +100,20 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
     wf.updated_at = datetime.now(UTC)
     session.add(_version(wf, wf.latest_version, definition, parsed.inputs, types, privileged, principal))
     await session.commit()
+    await _schedules_follow(session, state, principal, wf)
     return _detail(wf, definition)
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_workflow(workflow_id: ResourceId, principal: DeleteUser, session: SessionDep) -> Response:
+async def delete_workflow(workflow_id: ResourceId, principal: DeleteUser, session: SessionDep,
+                          state: StateDep) -> Response:
     wf = await load_workflow(session, principal, workflow_id)
     wf.deleted_at = datetime.now(UTC)
     await session.commit()
+    try:  # its schedules are paused with the reason, not left to fail
+        await schedules.workflow_deleted(session, state.temporal, wf)
+    except Exception:  # noqa: BLE001 - the delete stands; the schedule runs fail visibly instead
+        log.exception("could not pause the schedules of deleted workflow %s", wf.id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -130,6 +139,14 @@ async def graph(workflow_id: ResourceId, principal: ReadUser, session: SessionDe
     wf = await load_workflow(session, principal, workflow_id)
     row = await _load_version(session, wf, version or wf.latest_version)
     return PlainTextResponse(mermaid(row.definition))
+
+
+async def _schedules_follow(session, state, principal: Principal, wf: Workflow) -> None:
+    """Schedules following `latest` run the new version from now on."""
+    try:
+        await schedules.follow_latest(session, state.temporal, principal, wf, state.settings)
+    except Exception:  # noqa: BLE001 - the version is saved; the schedules keep the previous one
+        log.exception("schedules of workflow %s could not follow version %s", wf.id, wf.latest_version)
 
 
 async def _load_version(session, wf: Workflow, version: int) -> WorkflowVersion:

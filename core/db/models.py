@@ -91,9 +91,15 @@ class Execution(Base):
     # so the reconciler starts it exactly as accepted.
     source_execution_id: Mapped[str | None] = mapped_column(ForeignKey("executions.id"), index=True)
     options: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Approvals: who started it (may not approve it unless allowed) and the
+    # approval gate in front of the whole run, so the reconciler starts it as accepted.
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    gate: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    schedule_id: Mapped[str | None] = mapped_column(String(64))  # a scheduled run
 
     __table_args__ = (
         UniqueConstraint("owner_id", "idempotency_key"),
+        Index("ix_executions_schedule_created", "schedule_id", "created_at"),
         Index("ix_executions_owner_created", "owner_id", "created_at"),
         Index("ix_executions_workflow_created", "workflow_id", "created_at"),
         Index("ix_executions_status_created", "status", "created_at"),
@@ -130,8 +136,11 @@ class DebugSession(Base):
 
 
 class Approval(Base):
+    """A mirror of the workflow's approval state for listing; Temporal is the truth.
+    The id is "<execution id>:<node id>" (the interpreter's approval id)."""
+
     __tablename__ = "approvals"
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
     execution_id: Mapped[str] = mapped_column(ForeignKey("executions.id"), nullable=False)
     node_id: Mapped[str] = mapped_column(String(64), nullable=False)
     approvers: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
@@ -140,9 +149,17 @@ class Approval(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_column()
     decided_at: Mapped[datetime | None] = ts_column()
+    quorum: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    instructions: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the last ApprovalState seen
+    temporal_workflow_id: Mapped[str | None] = mapped_column(String(200))
+    temporal_run_id: Mapped[str | None] = mapped_column(String(64))
+    timeout_at: Mapped[datetime | None] = ts_column()
+    updated_at: Mapped[datetime] = created_column()
 
     __table_args__ = (UniqueConstraint("execution_id", "node_id"),
-                      Index("ix_approvals_status_created", "status", "created_at"))
+                      Index("ix_approvals_status_created", "status", "created_at"),
+                      Index("ix_approvals_approvers", "approvers", postgresql_using="gin"))
 
 
 class Schedule(Base):
@@ -158,6 +175,10 @@ class Schedule(Base):
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = created_column()
     deleted_at: Mapped[datetime | None] = ts_column()
+    # Policies (overlap, catch-up window, pause on failure), notes and why it is paused.
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    pause_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ComplianceScan(Base):

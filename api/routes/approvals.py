@@ -1,0 +1,329 @@
+"""/api/v1/enterprise/approvals: run a workflow behind an approval gate, list
+what waits on me, decide, and read an approval with its votes.
+
+Temporal is the source of truth: a decision is the workflow's validated
+`decide` update (refusals come from the same `refusal()` rules), a read asks
+the workflow's `approvals` query; the `approvals` table is a mirror for listing.
+Who may see an approval: its approvers (as they are now), the execution's
+owner and admins; anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.approvals import approval_link, write_mirror
+from api import runs
+from api.access import load_workflow
+from api.definitions import compile_version
+from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
+from api.errors import ApiError, not_found
+from api.schemas import ResourceId
+from core.db.base import new_id
+from core.db.models import Approval, Execution, Workflow, WorkflowVersion
+from core.temporal import temporal_workflow_id, ui_link
+from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision, approver_matches
+from workflows.node_types import ApprovalConfig
+from workflows.validation import validate_run_inputs
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/enterprise/approvals", tags=["approvals"])
+QUERY_TIMEOUT = timedelta(seconds=5)
+ApprovalId = Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                 description="<execution id>:<node id>")]
+# Refusal reasons of workflows.approvals.refusal -> (status, code)
+REFUSALS = (
+    ("cannot approve it", 403, "self_approval_refused"),
+    ("is not an approver", 403, "not_an_approver"),
+    ("has already voted", 409, "duplicate_vote"),
+    ("is already", 409, "approval_closed"),
+    ("no approval", 404, "not_found"),
+)
+
+
+# -- bodies ----------------------------------------------------------------------
+
+class GateRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    version: int | None = Field(None, ge=1, le=2**31 - 1, description="defaults to the latest version")
+    approval: ApprovalConfig = Field(description="who approves the run, quorum, timeout, escalation")
+
+
+class GateAccepted(BaseModel):
+    id: str
+    approval_id: str
+    workflow_id: str
+    version: int
+    status: str
+    temporal_workflow_id: str
+    temporal_run_id: str | None
+    ui_url: str
+    link: str
+
+
+class DecisionBody(BaseModel):
+    model_config = {"extra": "forbid"}
+    comment: str = Field("", max_length=4000)
+
+
+class VotePublic(BaseModel):
+    user: str
+    decision: Literal["approve", "reject"]
+    comment: str
+    at: str
+
+
+class ApprovalPublic(BaseModel):
+    approval_id: str
+    execution_id: str
+    node_id: str
+    workflow_id: str | None = None
+    workflow_name: str | None = None
+    status: str
+    approvers: list[str]
+    quorum: int
+    votes: list[VotePublic]
+    instructions: str
+    context: dict[str, Any]
+    requested_at: str
+    decided_at: str | None
+    timeout_at: str | None
+    started_by: str | None
+    escalations: int
+    link: str
+    ui_url: str | None = None
+    live: bool = Field(description="true when read from the running workflow, false from the mirror")
+
+
+# -- who is asking -------------------------------------------------------------------
+
+def principals(principal: Principal) -> list[str]:
+    """What an approver entry may name: user:<name>, scope:<scope>, role:<role>."""
+    found = [f"user:{principal.user.username}", *(f"scope:{s}" for s in sorted(principal.scopes))]
+    if principal.is_admin:
+        found.append("role:admin")
+    return found
+
+
+def is_approver(state: ApprovalState, principal: Principal) -> bool:
+    names = principals(principal)
+    return any(approver_matches(a, principal.user.username, names) for a in state.approvers)
+
+
+def waits_on(state: ApprovalState, principal: Principal) -> bool:
+    user = principal.user.username
+    return (state.status == "pending" and is_approver(state, principal)
+            and (state.allow_self_approval or state.started_by != user)
+            and all(vote.user != user for vote in state.votes))
+
+
+# -- gate ------------------------------------------------------------------------------
+
+@router.post("/workflows/{workflow_id}/request", status_code=status.HTTP_202_ACCEPTED,
+             response_model=GateAccepted,
+             responses={422: {"description": "invalid inputs or approval config"}})
+async def request_run(workflow_id: ResourceId, body: GateRequest, principal: ExecuteUser, session: SessionDep,
+                      state: StateDep, request: Request) -> GateAccepted:
+    """Starts an execution that waits, in `awaiting_approval`, until its gate is approved."""
+    wf = await load_workflow(session, principal, workflow_id)
+    number = body.version or wf.latest_version
+    version = await session.scalar(select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == wf.id, WorkflowVersion.version == number))
+    if version is None:
+        raise not_found("version")
+    if issues := validate_run_inputs(version.inputs_schema, body.inputs):
+        raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
+                       [i.model_dump() for i in issues])
+    plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
+    eid = new_id()
+    row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
+                    inputs=body.inputs, plan=plan.model_dump(mode="json"),
+                    temporal_workflow_id=temporal_workflow_id(eid), started_by=principal.user.username,
+                    gate=body.approval.model_dump(mode="json"))
+    # As for every start: the row first, then an idempotent start (the reconciler
+    # starts the row, gate included, if we crash in between).
+    session.add(row)
+    await session.commit()
+    request.scope["agentic.resource"] = ("executions", eid)
+    try:
+        run_id = await runs.start(await state.temporal.get(), state.settings, row)
+    except RPCError as err:
+        if err.status in runs.PERMANENT_ERRORS:
+            await runs.mark_failed(session, eid, f"could not start: {err.message}")
+            raise ApiError(503, "start_failed", f"Temporal refused the start: {err.message}") from None
+        log.warning("start of %s deferred to the reconciler: %s", eid, err)
+    except Exception as err:  # noqa: BLE001 - Temporal unreachable: the reconciler starts it later
+        log.warning("start of %s deferred to the reconciler: %s", eid, err)
+    else:
+        await runs.mark_started(session, eid, run_id)
+    await session.refresh(row)
+    approval_id = f"{eid}:{GATE_NODE}"
+    return GateAccepted(
+        id=eid, approval_id=approval_id, workflow_id=wf.id, version=number,
+        status="awaiting_approval" if row.status == "running" else row.status,
+        temporal_workflow_id=row.temporal_workflow_id, temporal_run_id=row.temporal_run_id,
+        ui_url=ui_link(state.settings, row.temporal_workflow_id, row.temporal_run_id),
+        link=approval_link(state.settings, approval_id))
+
+
+# -- reading ---------------------------------------------------------------------------
+
+@router.get("/pending", response_model=list[ApprovalPublic])
+async def pending(principal: ReadUser, session: SessionDep, state: StateDep,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    """Everything waiting on the current user, oldest first, with its instructions and context."""
+    user = principal.user.username
+    names = [user, *principals(principal)]
+    rows = (await session.execute(
+        select(Approval, Execution.workflow_id, Workflow.name)
+        .join(Execution, Execution.id == Approval.execution_id)
+        .outerjoin(Workflow, Workflow.id == Execution.workflow_id)
+        .where(Approval.status == "pending", Approval.approvers.has_any(names))
+        .order_by(Approval.created_at, Approval.id).limit(limit))).all()
+    out = []
+    for approval, workflow_id, workflow_name in rows:
+        if approval.state is None:
+            continue
+        st = ApprovalState.model_validate(approval.state)
+        if waits_on(st, principal):
+            out.append(_public(st, state, approval, workflow_id, workflow_name, live=False))
+    return out
+
+
+@router.get("/{approval_id}", response_model=ApprovalPublic)
+async def get_approval(approval_id: ApprovalId, principal: ReadUser, session: SessionDep,
+                       state: StateDep) -> dict:
+    """The approval as the workflow has it now (the mirror once the workflow is gone), with its votes."""
+    target = await _target(session, principal, approval_id)
+    live = await _live_state(state, target)
+    st = live or target.mirror_state
+    if st is None:
+        raise not_found("approval")
+    _check_visible(st, target, principal)
+    return _public(st, state, target.mirror, target.execution.workflow_id, None, live=live is not None)
+
+
+# -- deciding ----------------------------------------------------------------------------
+
+@router.post("/{approval_id}/approve", response_model=ApprovalPublic,
+             responses={403: {"description": "not an approver, or the starter approving their own run"},
+                        409: {"description": "already voted, or the approval is closed"}})
+async def approve(approval_id: ApprovalId, principal: ExecuteUser, session: SessionDep, state: StateDep,
+                  request: Request, body: DecisionBody | None = None) -> dict:
+    return await _decide(approval_id, "approve", body or DecisionBody(), principal, session, state, request)
+
+
+@router.post("/{approval_id}/reject", response_model=ApprovalPublic,
+             responses={403: {"description": "not an approver, or the starter rejecting their own run"},
+                        409: {"description": "already voted, or the approval is closed"}})
+async def reject(approval_id: ApprovalId, principal: ExecuteUser, session: SessionDep, state: StateDep,
+                 request: Request, body: DecisionBody | None = None) -> dict:
+    return await _decide(approval_id, "reject", body or DecisionBody(), principal, session, state, request)
+
+
+async def _decide(approval_id: str, decision: str, body: DecisionBody, principal: Principal, session,
+                  state, request: Request) -> dict:
+    request.scope["agentic.resource"] = ("approvals", approval_id)
+    target = await _target(session, principal, approval_id)
+    live = await _live_state(state, target)
+    known = live or target.mirror_state
+    if known is None:
+        raise not_found("approval")
+    _check_visible(known, target, principal)
+    client = await state.temporal.get()
+    handle = client.get_workflow_handle(target.workflow_id)
+    try:
+        new_state = await handle.execute_update(
+            "decide", Decision(approval_id=approval_id, user=principal.user.username,
+                               principals=principals(principal), decision=decision, comment=body.comment),
+            result_type=ApprovalState)
+    except WorkflowUpdateFailedError as err:
+        raise _refused(getattr(err.cause, "message", None) or str(err.cause or err)) from None
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise ApiError(409, "approval_closed", "the execution waiting on this approval has finished") from None
+        raise ApiError(503, "temporal_unavailable", err.message) from None
+    # The mirror follows at once (the workflow's activity writes the same state too).
+    change = ApprovalChanged(event="decided" if new_state.status != "pending" else "requested",
+                             state=new_state, workflow_id=target.workflow_id, run_id=target.run_id or "")
+    try:
+        async with state.sessions.begin() as mirror_session:
+            await write_mirror(await mirror_session.connection(), change)
+    except Exception:  # noqa: BLE001 - the decision stands; the activity writes the mirror
+        log.exception("mirror of %s not written by the API", approval_id)
+    return _public(new_state, state, target.mirror, target.execution.workflow_id, None, live=True)
+
+
+def _refused(reason: str) -> ApiError:
+    for needle, status_code, code in REFUSALS:
+        if needle in reason:
+            return ApiError(status_code, code, reason)
+    return ApiError(409, "approval_refused", reason)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+class _Target:
+    def __init__(self, execution: Execution, mirror: Approval | None, workflow_id: str, run_id: str | None):
+        self.execution, self.mirror, self.workflow_id, self.run_id = execution, mirror, workflow_id, run_id
+        self.approval_id = ""
+
+    @property
+    def mirror_state(self) -> ApprovalState | None:
+        return ApprovalState.model_validate(self.mirror.state) if self.mirror and self.mirror.state else None
+
+
+async def _target(session, principal: Principal, approval_id: str) -> _Target:
+    """The execution (and Temporal workflow) an approval id belongs to."""
+    mirror = await session.get(Approval, approval_id)
+    execution_id = mirror.execution_id if mirror else approval_id.rpartition(":")[0]
+    execution = await session.get(Execution, execution_id) if execution_id else None
+    if execution is None:
+        raise not_found("approval")
+    workflow_id = (mirror.temporal_workflow_id if mirror and mirror.temporal_workflow_id
+                   else execution.temporal_workflow_id)
+    target = _Target(execution, mirror, workflow_id, mirror.temporal_run_id if mirror else execution.temporal_run_id)
+    target.approval_id = approval_id
+    return target
+
+
+async def _live_state(state, target: _Target) -> ApprovalState | None:
+    """The approval as the workflow has it; None when it cannot be asked."""
+    if target.execution.status not in ("pending", "running"):
+        return None
+    try:
+        handle = (await state.temporal.get()).get_workflow_handle(target.workflow_id)
+        approvals = await handle.query("approvals", result_type=list[ApprovalState], rpc_timeout=QUERY_TIMEOUT)
+    except Exception as err:  # noqa: BLE001 - fall back to the mirror
+        log.info("approvals of %s unavailable: %s", target.workflow_id, err)
+        return None
+    return next((a for a in approvals if a.approval_id == target.approval_id), None)
+
+
+def _check_visible(st: ApprovalState, target: _Target, principal: Principal) -> None:
+    if principal.is_admin or target.execution.owner_id == principal.id or is_approver(st, principal):
+        return
+    # Someone who once could decide (e.g. voted) still sees it.
+    if any(v.user == principal.user.username for v in st.votes):
+        return
+    raise not_found("approval")
+
+
+def _public(st: ApprovalState, state, mirror: Approval | None, workflow_id: str | None,
+            workflow_name: str | None, *, live: bool) -> dict:
+    temporal_id = mirror.temporal_workflow_id if mirror else None
+    return {
+        **st.model_dump(mode="json"), "workflow_id": workflow_id, "workflow_name": workflow_name,
+        "link": approval_link(state.settings, st.approval_id),
+        "ui_url": ui_link(state.settings, temporal_id, mirror.temporal_run_id) if temporal_id else None,
+        "live": live,
+    }

@@ -1,0 +1,260 @@
+"""/api/v1/enterprise/schedules: platform schedules, each one Temporal Schedule.
+Schedules follow workflow ownership: another user's schedule answers 404."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from sqlalchemy import func, select
+from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, ScheduleState, ScheduleUpdate
+from temporalio.service import RPCError
+
+from api import schedules as sch
+from api.access import load_workflow
+from api.deps import DeleteUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
+from api.errors import ApiError, not_found
+from api.schemas import Page
+from core.db.models import Execution, Workflow
+from core.db.models import Schedule as ScheduleRow
+
+router = APIRouter(prefix="/api/v1/enterprise/schedules", tags=["schedules"])
+ScheduleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+async def _load(session, principal: Principal, schedule_id: str) -> ScheduleRow:
+    row = await session.get(ScheduleRow, schedule_id)
+    if row is None or row.deleted_at is not None or not (principal.is_admin or row.owner_id == principal.id):
+        raise not_found("schedule")
+    return row
+
+
+def _public(row: ScheduleRow, state) -> dict:
+    return {
+        "id": row.id, "workflow_id": row.workflow_id, "owner_id": row.owner_id,
+        "version": row.version if row.version is not None else "latest",
+        "spec": row.spec, "policy": row.policy, "inputs": row.inputs, "notes": row.notes,
+        "paused": row.paused, "pause_reason": row.pause_reason,
+        "temporal_schedule_id": row.temporal_schedule_id,
+        "ui_url": sch.schedule_ui_link(state.settings, row.id),
+        "created_at": row.created_at, "updated_at": row.updated_at,
+    }
+
+
+async def _detail(session, state, row: ScheduleRow) -> dict:
+    """The row plus what only Temporal knows: next times, recent and running runs."""
+    client = await state.temporal.get()
+    try:
+        desc = await client.get_schedule_handle(row.temporal_schedule_id).describe()
+    except RPCError as err:
+        raise sch.temporal_error(err) from None
+    info = desc.info
+    recent = [(a.action.workflow_id, a.action.first_execution_run_id, a.scheduled_at, a.started_at)
+              for a in info.recent_actions if hasattr(a.action, "workflow_id")]
+    ids = [sch.execution_id_of(wid) for wid, *_ in recent]
+    statuses = dict((await session.execute(
+        select(Execution.id, Execution.status).where(Execution.id.in_(ids)))).all()) if ids else {}
+    attributes = getattr(desc.schedule.action, "typed_search_attributes", None)
+    running_version = attributes.get(sch.SA_VERSION) if attributes else None
+    return {
+        **_public(row, state),
+        "running_version": running_version,
+        "next_run_times": list(info.next_action_times),
+        "recent_runs": [
+            {"execution_id": sch.execution_id_of(wid), "temporal_workflow_id": wid, "temporal_run_id": run_id,
+             "scheduled_at": at, "started_at": started, "status": statuses.get(sch.execution_id_of(wid))}
+            for wid, run_id, at, started in reversed(recent)],
+        "running": [sch.execution_id_of(r.workflow_id) for r in info.running_actions
+                    if hasattr(r, "workflow_id")],
+        "num_actions": info.num_actions,
+    }
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=sch.ScheduleDetail,
+             responses={422: {"description": "invalid cron, time zone, times, version or inputs"}})
+async def create_schedule(body: sch.ScheduleCreate, principal: WriteUser, session: SessionDep,
+                          state: StateDep, request: Request) -> dict:
+    wf = await load_workflow(session, principal, body.workflow_id)
+    schedule_id = sch.new_schedule_id()
+    row = ScheduleRow(
+        id=schedule_id, workflow_id=wf.id, owner_id=wf.owner_id,  # follows the workflow's owner
+        version=None if body.version == "latest" else body.version,
+        spec=sch.spec_dump(body.spec), policy=body.policy.model_dump(mode="json"), inputs=body.inputs,
+        notes=body.notes, paused=body.paused, temporal_schedule_id=sch.temporal_schedule_id(schedule_id),
+    )
+    plan = await sch.plan_for(session, principal, wf, row, state.settings)
+    client = await state.temporal.get()
+    schedule = sch.temporal_schedule(row, plan, await sch.owner_name(session, wf.owner_id), state.settings,
+                                     ScheduleState(note=body.notes or None, paused=body.paused))
+    # The row first: a crash after Temporal's create leaves no schedule nobody can see.
+    session.add(row)
+    await session.commit()
+    request.scope["agentic.resource"] = ("schedules", row.id)
+    try:
+        await client.create_schedule(
+            row.temporal_schedule_id, schedule, memo={"schedule_id": row.id, "workflow_id": wf.id},
+            search_attributes=sch.TypedSearchAttributes([
+                sch.SearchAttributePair(sch.SA_WORKFLOW_ID, wf.id),
+                sch.SearchAttributePair(sch.SA_OWNER, wf.owner_id)]))
+    except (RPCError, ScheduleAlreadyRunningError) as err:
+        await session.delete(row)
+        await session.commit()
+        if isinstance(err, RPCError):
+            raise sch.temporal_error(err) from None
+        raise ApiError(409, "conflict", "the schedule exists already") from None
+    return await _detail(session, state, row)
+
+
+@router.get("", response_model=Page[sch.SchedulePublic])
+async def list_schedules(
+    principal: ReadUser, session: SessionDep, state: StateDep,
+    workflow_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict:
+    stmt = select(ScheduleRow).where(ScheduleRow.deleted_at.is_(None))
+    if not principal.is_admin:
+        stmt = stmt.where(ScheduleRow.owner_id == principal.id)
+    if workflow_id:
+        stmt = stmt.where(ScheduleRow.workflow_id == workflow_id)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = (await session.scalars(stmt.order_by(ScheduleRow.created_at.desc(), ScheduleRow.id)
+                                  .limit(limit).offset(offset))).all()
+    return {"items": [_public(r, state) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{schedule_id}", response_model=sch.ScheduleDetail)
+async def get_schedule(schedule_id: ScheduleId, principal: ReadUser, session: SessionDep, state: StateDep) -> dict:
+    return await _detail(session, state, await _load(session, principal, schedule_id))
+
+
+@router.get("/{schedule_id}/runs", response_model=Page[sch.RunPublic])
+async def list_runs(schedule_id: ScheduleId, principal: ReadUser, session: SessionDep,
+                    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict:
+    """Every recorded run of the schedule (its executions, newest first)."""
+    row = await _load(session, principal, schedule_id)
+    stmt = select(Execution).where(Execution.schedule_id == row.id)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    runs = (await session.scalars(stmt.order_by(Execution.created_at.desc(), Execution.id)
+                                  .limit(limit).offset(offset))).all()
+    return {"items": [{"execution_id": r.id, "temporal_workflow_id": r.temporal_workflow_id,
+                       "temporal_run_id": r.temporal_run_id, "started_at": r.started_at, "status": r.status}
+                      for r in runs], "total": total, "limit": limit, "offset": offset}
+
+
+@router.put("/{schedule_id}", response_model=sch.ScheduleDetail,
+            responses={422: {"description": "invalid cron, time zone, times, version or inputs"}})
+async def update_schedule(schedule_id: ScheduleId, body: sch.ScheduleUpdateBody, principal: WriteUser,
+                          session: SessionDep, state: StateDep) -> dict:
+    """Replaces what is given; Temporal swaps the schedule atomically, so no run
+    is dropped or started twice by the update."""
+    row = await _load(session, principal, schedule_id)
+    wf = await _live_workflow(session, row)
+    if body.version is not None:
+        row.version = None if body.version == "latest" else body.version
+    if body.spec is not None:
+        row.spec = sch.spec_dump(body.spec)
+    if body.policy is not None:
+        row.policy = body.policy.model_dump(mode="json")
+    if body.inputs is not None:
+        row.inputs = body.inputs
+    if body.notes is not None:
+        row.notes = body.notes
+    plan = await sch.plan_for(session, principal, wf, row, state.settings)
+    name = await sch.owner_name(session, row.owner_id)
+
+    def replace(inp: sch.ScheduleUpdateInput) -> ScheduleUpdate:
+        current = inp.description.schedule.state
+        return ScheduleUpdate(schedule=sch.temporal_schedule(row, plan, name, state.settings, current))
+
+    try:
+        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).update(replace)
+    except RPCError as err:
+        await session.rollback()
+        raise sch.temporal_error(err) from None
+    row.updated_at = datetime.now(UTC)
+    await session.commit()
+    return await _detail(session, state, row)
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+async def delete_schedule(schedule_id: ScheduleId, principal: DeleteUser, session: SessionDep,
+                          state: StateDep) -> Response:
+    """Deletes the Temporal Schedule; runs already started finish normally."""
+    row = await _load(session, principal, schedule_id)
+    try:
+        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).delete()
+    except RPCError as err:
+        if err.status != sch.RPCStatusCode.NOT_FOUND:
+            raise sch.temporal_error(err) from None
+    row.deleted_at = row.updated_at = datetime.now(UTC)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{schedule_id}/pause", response_model=sch.ScheduleDetail)
+async def pause_schedule(schedule_id: ScheduleId, principal: WriteUser, session: SessionDep, state: StateDep,
+                         body: sch.PauseBody | None = None) -> dict:
+    row = await _load(session, principal, schedule_id)
+    note = (body.note if body else "") or f"paused by {principal.user.username}"
+    try:
+        await sch.pause(await state.temporal.get(), session, row, note)
+    except RPCError as err:
+        raise sch.temporal_error(err) from None
+    await session.commit()
+    return await _detail(session, state, row)
+
+
+@router.post("/{schedule_id}/unpause", response_model=sch.ScheduleDetail,
+             responses={409: {"description": "the schedule's workflow was deleted"}})
+async def unpause_schedule(schedule_id: ScheduleId, principal: WriteUser, session: SessionDep, state: StateDep,
+                           body: sch.PauseBody | None = None) -> dict:
+    row = await _load(session, principal, schedule_id)
+    await _live_workflow(session, row)
+    note = (body.note if body else "") or f"unpaused by {principal.user.username}"
+    try:
+        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).unpause(note=note)
+    except RPCError as err:
+        raise sch.temporal_error(err) from None
+    row.paused, row.pause_reason, row.updated_at = False, None, datetime.now(UTC)
+    await session.commit()
+    return await _detail(session, state, row)
+
+
+@router.post("/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=sch.ScheduleDetail,
+             responses={409: {"description": "the schedule's workflow was deleted"}})
+async def trigger_schedule(schedule_id: ScheduleId, principal: ExecuteUser, session: SessionDep,
+                           state: StateDep, body: sch.TriggerBody | None = None) -> dict:
+    """Starts one run now (even while paused)."""
+    row = await _load(session, principal, schedule_id)
+    await _live_workflow(session, row)
+    overlap = sch.OVERLAP[(body or sch.TriggerBody()).overlap]
+    try:
+        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).trigger(overlap=overlap)
+    except RPCError as err:
+        raise sch.temporal_error(err) from None
+    return await _detail(session, state, row)
+
+
+@router.post("/{schedule_id}/backfill", status_code=status.HTTP_202_ACCEPTED, response_model=sch.ScheduleDetail,
+             responses={409: {"description": "the schedule's workflow was deleted"}})
+async def backfill_schedule(schedule_id: ScheduleId, body: sch.BackfillBody, principal: ExecuteUser,
+                            session: SessionDep, state: StateDep) -> dict:
+    """Starts the runs the schedule would have started between the two times."""
+    row = await _load(session, principal, schedule_id)
+    await _live_workflow(session, row)
+    backfill = ScheduleBackfill(start_at=body.start_at, end_at=body.end_at, overlap=sch.OVERLAP[body.overlap])
+    try:
+        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).backfill(backfill)
+    except RPCError as err:
+        raise sch.temporal_error(err) from None
+    return await _detail(session, state, row)
+
+
+async def _live_workflow(session, row: ScheduleRow) -> Workflow:
+    wf = await session.get(Workflow, row.workflow_id)
+    if wf is None or wf.deleted_at is not None:
+        raise ApiError(409, "workflow_deleted", f"the schedule's workflow {row.workflow_id} was deleted")
+    return wf

@@ -1,0 +1,370 @@
+"""Platform schedules as Temporal Schedules: request bodies, the mapping to
+temporalio's Schedule, and the hooks the workflow routes call (a new version
+re-targets schedules that follow `latest`; a deleted workflow pauses its
+schedules with a reason).
+
+Each run is a normal GraphWorkflow execution whose id Temporal derives from the
+action id ("exec-sched-<schedule>-<time>"); the interpreter takes the execution
+id from it and records its row at the start, filled from GraphInput.meta.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import (
+    Client, Schedule, ScheduleActionStartWorkflow, ScheduleIntervalSpec, ScheduleOverlapPolicy,
+    SchedulePolicy, ScheduleSpec, ScheduleState, ScheduleUpdate, ScheduleUpdateInput,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.cron import check_cron, check_time_zone
+from api.definitions import compile_version
+from api.deps import Principal
+from api.errors import ApiError, not_found
+from api.settings import ApiSettings
+from core.db.models import Schedule as ScheduleRow
+from core.db.models import User, Workflow, WorkflowVersion
+from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID
+from workflows.plan import GraphInput, Plan
+from workflows.validation import validate_run_inputs
+
+log = logging.getLogger(__name__)
+WORKFLOW_NAME = "GraphWorkflow"
+MAX_INT = 2**31 - 1
+OVERLAP = {
+    "skip": ScheduleOverlapPolicy.SKIP, "buffer_one": ScheduleOverlapPolicy.BUFFER_ONE,
+    "buffer_all": ScheduleOverlapPolicy.BUFFER_ALL, "cancel_other": ScheduleOverlapPolicy.CANCEL_OTHER,
+    "terminate_other": ScheduleOverlapPolicy.TERMINATE_OTHER, "allow_all": ScheduleOverlapPolicy.ALLOW_ALL,
+}
+Overlap = Literal["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
+CronExpression = Annotated[str, Field(max_length=200), AfterValidator(check_cron)]
+TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_time_zone)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IntervalSpec(Strict):
+    every_s: float = Field(ge=1, le=10 * 365 * 86400, description="seconds between runs")
+    offset_s: float = Field(0, ge=0, description="shifts the runs within each interval")
+
+
+class SpecBody(Strict):
+    cron_expressions: list[CronExpression] = Field(default_factory=list, max_length=20)
+    intervals: list[IntervalSpec] = Field(default_factory=list, max_length=20)
+    time_zone: TimeZone | None = Field(None, description="IANA name, e.g. Europe/Paris; default UTC")
+    jitter_s: float = Field(0, ge=0, le=86400, description="random delay of each run, up to this")
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+
+    @field_validator("start_at", "end_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
+        return value
+
+    @field_validator("end_at")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("start_at")
+        if value is not None and start is not None and value <= start:
+            raise ValueError("end_at must be after start_at")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> SpecBody:
+        if not self.intervals and not self.cron_expressions:
+            raise ValueError("give at least one cron expression or interval")
+        return self
+
+
+class PolicyBody(Strict):
+    overlap: Overlap = Field("skip", description="what to do when a run is still going at the next time")
+    catchup_window_s: float | None = Field(None, ge=10, description="how late a missed run may still start")
+    pause_on_failure: bool = False
+
+
+def _check_version(value: int | str | None) -> int | str | None:
+    if isinstance(value, int) and not 1 <= value <= MAX_INT:
+        raise ValueError("a version is a positive number")
+    return value
+
+
+class ScheduleCreate(Strict):
+    workflow_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    version: int | Literal["latest"] = Field(
+        description="a version number to pin, or 'latest' to run the newest version at each update")
+    spec: SpecBody
+    policy: PolicyBody = Field(default_factory=PolicyBody)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    notes: str = Field("", max_length=2000)
+    paused: bool = False
+
+    _range = field_validator("version")(classmethod(lambda cls, v: _check_version(v)))
+
+
+class ScheduleUpdateBody(Strict):
+    version: int | Literal["latest"] | None = None
+    spec: SpecBody | None = None
+    policy: PolicyBody | None = None
+    inputs: dict[str, Any] | None = None
+    notes: str | None = Field(None, max_length=2000)
+
+    _range = field_validator("version")(classmethod(lambda cls, v: _check_version(v)))
+
+
+class PauseBody(Strict):
+    note: str = Field("", max_length=500)
+
+
+class TriggerBody(Strict):
+    overlap: Overlap = Field("allow_all", description="policy for this run (default: always start it)")
+
+
+class BackfillBody(Strict):
+    start_at: datetime
+    end_at: datetime
+    overlap: Overlap = Field("allow_all", description="policy for the backfilled runs")
+
+    @field_validator("end_at")
+    @classmethod
+    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("start_at")
+        if value.tzinfo is None:
+            raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
+        if start is not None and value <= start:
+            raise ValueError("end_at must be after start_at")
+        return value
+
+    @field_validator("start_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
+        return value
+
+
+class RunPublic(BaseModel):
+    execution_id: str
+    temporal_workflow_id: str
+    temporal_run_id: str | None
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    status: str | None = Field(None, description="from the execution's record, when it exists")
+
+
+class SchedulePublic(BaseModel):
+    id: str
+    workflow_id: str
+    owner_id: str
+    version: int | Literal["latest"]
+    spec: dict[str, Any]
+    policy: dict[str, Any]
+    inputs: dict[str, Any]
+    notes: str
+    paused: bool
+    pause_reason: str | None
+    temporal_schedule_id: str
+    ui_url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ScheduleDetail(SchedulePublic):
+    running_version: int | None = Field(None, description="the version the schedule's action runs now")
+    next_run_times: list[datetime] = Field(default_factory=list)
+    recent_runs: list[RunPublic] = Field(default_factory=list)
+    running: list[str] = Field(default_factory=list, description="execution ids running now")
+    num_actions: int = 0
+
+
+# -- naming ------------------------------------------------------------------
+
+def new_schedule_id() -> str:
+    """Short: a run's execution id is "sched-<this>-<RFC 3339 time>" and must fit 64 characters."""
+    return uuid.uuid4().hex[:20]
+
+
+def temporal_schedule_id(schedule_id: str) -> str:
+    return f"sched-{schedule_id}"
+
+
+def action_workflow_id(schedule_id: str) -> str:
+    return f"exec-sched-{schedule_id}"
+
+
+def schedule_ui_link(settings: ApiSettings, schedule_id: str) -> str:
+    base = settings.temporal_ui_url.rstrip("/")
+    ns = quote(settings.temporal_namespace, safe="")
+    return f"{base}/namespaces/{ns}/schedules/{quote(temporal_schedule_id(schedule_id), safe='')}"
+
+
+def execution_id_of(workflow_id: str) -> str:
+    return workflow_id.removeprefix("exec-")
+
+
+# -- mapping -----------------------------------------------------------------
+
+def temporal_spec(spec: SpecBody) -> ScheduleSpec:
+    return ScheduleSpec(
+        cron_expressions=list(spec.cron_expressions),
+        intervals=[ScheduleIntervalSpec(every=timedelta(seconds=i.every_s),
+                                        offset=timedelta(seconds=i.offset_s) if i.offset_s else None)
+                   for i in spec.intervals],
+        time_zone_name=spec.time_zone,
+        jitter=timedelta(seconds=spec.jitter_s) if spec.jitter_s else None,
+        start_at=spec.start_at, end_at=spec.end_at,
+    )
+
+
+def temporal_policy(policy: PolicyBody) -> SchedulePolicy:
+    return SchedulePolicy(
+        overlap=OVERLAP[policy.overlap],
+        catchup_window=timedelta(seconds=policy.catchup_window_s) if policy.catchup_window_s else None,
+        pause_on_failure=policy.pause_on_failure,
+    )
+
+
+def _attributes(row: ScheduleRow, version: int) -> TypedSearchAttributes:
+    return TypedSearchAttributes([
+        SearchAttributePair(SA_WORKFLOW_ID, row.workflow_id),
+        SearchAttributePair(SA_VERSION, version),
+        SearchAttributePair(SA_OWNER, row.owner_id),
+    ])
+
+
+def temporal_action(row: ScheduleRow, plan: Plan, owner_name: str | None,
+                    settings: ApiSettings) -> ScheduleActionStartWorkflow:
+    version = plan.version or 0
+    meta = {"workflow_id": row.workflow_id, "version": version, "owner_id": row.owner_id,
+            "schedule_id": row.id, "started_by": owner_name}
+    return ScheduleActionStartWorkflow(
+        WORKFLOW_NAME,
+        # execution_id "": the interpreter derives it from the run's workflow id.
+        GraphInput(plan=plan, inputs=row.inputs, execution_id="", record=True, started_by=owner_name, meta=meta),
+        id=action_workflow_id(row.id),
+        task_queue=settings.temporal_task_queue,
+        memo={"name": plan.name, "schedule_id": row.id},
+        typed_search_attributes=_attributes(row, version),
+        static_summary=f"{plan.name} v{version} (schedule {row.id})",
+    )
+
+
+def temporal_schedule(row: ScheduleRow, plan: Plan, owner_name: str | None, settings: ApiSettings,
+                      state: ScheduleState) -> Schedule:
+    return Schedule(
+        action=temporal_action(row, plan, owner_name, settings),
+        spec=temporal_spec(SpecBody.model_validate(row.spec)),
+        policy=temporal_policy(PolicyBody.model_validate(row.policy)),
+        state=state,
+    )
+
+
+def spec_dump(spec: SpecBody) -> dict[str, Any]:
+    return spec.model_dump(mode="json")
+
+
+# -- plans ---------------------------------------------------------------------
+
+async def load_version(session: AsyncSession, wf: Workflow, version: int | None) -> WorkflowVersion:
+    row = await session.scalar(select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == wf.id, WorkflowVersion.version == (version or wf.latest_version)))
+    if row is None:
+        raise ApiError(422, "validation_error", "no such version of the workflow",
+                       [{"code": "unknown_version", "path": "$.body.version",
+                         "message": f"workflow {wf.id} has no version {version}"}])
+    return row
+
+
+def check_inputs(version: WorkflowVersion, inputs: dict[str, Any]) -> None:
+    if issues := validate_run_inputs(version.inputs_schema, inputs):
+        raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
+                       [i.model_dump() for i in issues])
+
+
+async def plan_for(session: AsyncSession, principal: Principal, wf: Workflow, row: ScheduleRow,
+                   settings: ApiSettings) -> Plan:
+    version = await load_version(session, wf, row.version)
+    check_inputs(version, row.inputs)
+    return await compile_version(session, principal, wf, version, settings.node_output_cap_bytes)
+
+
+async def owner_name(session: AsyncSession, owner_id: str) -> str | None:
+    return await session.scalar(select(User.username).where(User.id == owner_id))
+
+
+def temporal_error(err: RPCError) -> ApiError:
+    if err.status == RPCStatusCode.INVALID_ARGUMENT:
+        return ApiError(422, "invalid_schedule", f"Temporal refused the schedule: {err.message}",
+                        [{"code": "invalid_schedule", "path": "$.body.spec", "message": err.message}])
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return not_found("schedule")
+    return ApiError(503, "temporal_unavailable", err.message)
+
+
+# -- hooks called by the workflow routes ------------------------------------------
+
+async def follow_latest(session: AsyncSession, temporal: Any, principal: Principal, wf: Workflow,
+                        settings: ApiSettings) -> int:
+    """A new version was saved: every live schedule following `latest` now runs it.
+    Temporal's update replaces the action atomically: no run is dropped or doubled."""
+    rows = (await session.scalars(select(ScheduleRow).where(
+        ScheduleRow.workflow_id == wf.id, ScheduleRow.version.is_(None),
+        ScheduleRow.deleted_at.is_(None)))).all()
+    done = 0
+    client: Client | None = await temporal.get() if rows else None  # no Temporal call when unused
+    for row in rows:
+        try:
+            plan = await plan_for(session, principal, wf, row, settings)
+        except ApiError as err:  # e.g. the new version needs inputs the schedule lacks
+            await pause(client, session, row, f"version {wf.latest_version} cannot run: {err.message}")
+            continue
+        action = temporal_action(row, plan, await owner_name(session, row.owner_id), settings)
+
+        def replace(inp: ScheduleUpdateInput, action=action) -> ScheduleUpdate:
+            schedule = inp.description.schedule
+            schedule.action = action
+            return ScheduleUpdate(schedule=schedule)
+
+        try:
+            await client.get_schedule_handle(row.temporal_schedule_id).update(replace)
+            done += 1
+        except RPCError as err:
+            log.warning("schedule %s could not follow version %s: %s", row.id, wf.latest_version, err)
+        row.updated_at = datetime.now(UTC)
+    await session.commit()
+    return done
+
+
+async def pause(client: Client, session: AsyncSession, row: ScheduleRow, reason: str) -> None:
+    try:
+        await client.get_schedule_handle(row.temporal_schedule_id).pause(note=reason)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+    row.paused, row.pause_reason, row.updated_at = True, reason, datetime.now(UTC)
+
+
+async def workflow_deleted(session: AsyncSession, temporal: Any, wf: Workflow) -> int:
+    """Pauses (not deletes) the schedules of a deleted workflow, saying why."""
+    rows = (await session.scalars(select(ScheduleRow).where(
+        ScheduleRow.workflow_id == wf.id, ScheduleRow.deleted_at.is_(None)))).all()
+    client = await temporal.get() if rows else None
+    for row in rows:
+        try:
+            await pause(client, session, row, f"workflow {wf.id} was deleted")
+        except RPCError as err:
+            log.warning("schedule %s of deleted workflow %s not paused: %s", row.id, wf.id, err)
+    await session.commit()
+    return len(rows)

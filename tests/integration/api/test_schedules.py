@@ -1,0 +1,249 @@
+"""Schedules through the API against the real stack: each is a Temporal
+Schedule whose runs are normal, recorded executions tagged with its id."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from temporalio.service import RPCError, RPCStatusCode
+
+from .graphs import three_nodes
+from .helpers import wait_finished
+
+BASE = "/api/v1/enterprise/schedules"
+NEVER = "0 0 1 1 *"  # once a year: a schedule that only runs when told to
+
+
+def marker(label: str) -> dict:
+    return {"name": f"mark {label}", "nodes": [{"id": "mark", "type": "transform", "config": {"output": label}}],
+            "edges": []}
+
+
+@pytest.fixture
+async def schedules(api, client, admin_headers):
+    """Creates schedules and deletes whatever is left of them afterwards, so no
+    schedule keeps firing into later tests."""
+    made: list[str] = []
+
+    async def create(headers: dict, **body) -> dict:
+        response = await api.post(BASE, json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        made.append(response.json()["temporal_schedule_id"])
+        return response.json()
+
+    yield create
+    for temporal_id in made:
+        try:
+            await client.get_schedule_handle(temporal_id).delete()
+        except RPCError:
+            pass
+
+
+async def runs_of(api, schedule_id: str, headers: dict) -> list[dict]:
+    response = await api.get(f"{BASE}/{schedule_id}/runs", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+async def wait_runs(api, schedule_id: str, headers: dict, count: int, timeout_s: float = 30,
+                    finished: bool = True) -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        runs = await runs_of(api, schedule_id, headers)
+        done = [r for r in runs if r["status"] == "succeeded"] if finished else runs
+        if len(done) >= count:
+            return runs
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"schedule {schedule_id}: {len(runs)} run(s), wanted {count}: {runs}")
+
+
+async def make_workflow(api, headers, definition=None) -> dict:
+    response = await api.post("/api/v1/workflows", json=definition or three_nodes(), headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_interval_schedule_runs_recorded_executions_and_pause_stops_them(api, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "cron"},
+                              spec={"intervals": [{"every_s": 1}]}, notes="every second")
+    sid = created["id"]
+    assert created["version"] == "latest" and created["running_version"] == 1
+    assert created["ui_url"].endswith(f"/schedules/sched-{sid}")
+    assert created["next_run_times"], created
+
+    runs = await wait_runs(api, sid, headers, 2)
+    first = runs[-1]
+    assert first["temporal_workflow_id"].startswith(f"exec-sched-{sid}-")
+    # A scheduled run is a normal execution: its row, its result, its owner.
+    detail = await wait_finished(api, first["execution_id"], headers)
+    assert detail["workflow_id"] == wf["id"] and detail["version"] == 1 and detail["status"] == "succeeded"
+    result = await api.get(f"/api/v1/executions/{first['execution_id']}/result", headers=headers)
+    assert result.json()["outputs"]["done"] == {"final": "HELLO CRON"}
+    got = (await api.get(f"{BASE}/{sid}", headers=headers)).json()
+    assert got["recent_runs"] and got["num_actions"] >= 2
+    assert got["recent_runs"][0]["execution_id"].startswith(f"sched-{sid}-")
+
+    paused = await api.post(f"{BASE}/{sid}/pause", json={"note": "maintenance"}, headers=headers)
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["paused"] and paused.json()["pause_reason"] == "maintenance"
+    await asyncio.sleep(1.5)  # a run already started may still land
+    before = len(await runs_of(api, sid, headers))
+    await asyncio.sleep(2.5)
+    assert len(await runs_of(api, sid, headers)) == before
+
+    unpaused = await api.post(f"{BASE}/{sid}/unpause", headers=headers)
+    assert unpaused.status_code == 200 and not unpaused.json()["paused"]
+    await wait_runs(api, sid, headers, before + 1, finished=False)
+
+
+async def test_trigger_now_starts_one_run(api, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version=1, inputs={"who": "now"},
+                              spec={"cron_expressions": [NEVER]}, paused=True)
+    assert created["paused"]
+    triggered = await api.post(f"{BASE}/{created['id']}/trigger", headers=headers)
+    assert triggered.status_code == 202, triggered.text
+    runs = await wait_runs(api, created["id"], headers, 1)
+    assert len(runs) == 1
+
+
+async def test_backfill_starts_the_expected_count(api, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "past"},
+                              spec={"cron_expressions": ["*/10 * * * *"]}, paused=True)
+    # 00:00, 00:10, ..., 00:50 of a past day: six runs.
+    response = await api.post(f"{BASE}/{created['id']}/backfill", headers=headers, json={
+        "start_at": "2025-01-01T00:00:00Z", "end_at": "2025-01-01T00:55:00Z"})
+    assert response.status_code == 202, response.text
+    runs = await wait_runs(api, created["id"], headers, 6)
+    await asyncio.sleep(1.0)
+    runs = await runs_of(api, created["id"], headers)
+    assert len(runs) == 6
+    assert sorted(r["temporal_workflow_id"].rsplit("-", 3)[-3:][-1] for r in runs)  # distinct ids
+    assert {r["temporal_workflow_id"] for r in runs} == {
+        f"exec-sched-{created['id']}-2025-01-01T00:{m:02d}:00Z" for m in range(0, 60, 10)}
+
+
+async def test_delete_removes_the_temporal_schedule(api, client, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "x"},
+                              spec={"cron_expressions": [NEVER]})
+    desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    assert desc.id == created["temporal_schedule_id"]
+    assert (await api.delete(f"{BASE}/{created['id']}", headers=headers)).status_code == 204
+    with pytest.raises(RPCError) as err:
+        await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    assert err.value.status == RPCStatusCode.NOT_FOUND
+    assert (await api.get(f"{BASE}/{created['id']}", headers=headers)).status_code == 404
+    listed = (await api.get(BASE, params={"workflow_id": wf["id"]}, headers=headers)).json()
+    assert listed["total"] == 0
+
+
+async def test_pinned_version_vs_latest_after_an_update(api, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("v1"))
+    pinned = await schedules(headers, workflow_id=wf["id"], version=1, spec={"cron_expressions": [NEVER]},
+                             paused=True)
+    latest = await schedules(headers, workflow_id=wf["id"], version="latest",
+                             spec={"cron_expressions": [NEVER]}, paused=True)
+    updated = await api.put(f"/api/v1/workflows/{wf['id']}", json=marker("v2"), headers=headers)
+    assert updated.status_code == 200 and updated.json()["latest_version"] == 2
+
+    got_pinned = (await api.get(f"{BASE}/{pinned['id']}", headers=headers)).json()
+    got_latest = (await api.get(f"{BASE}/{latest['id']}", headers=headers)).json()
+    assert (got_pinned["version"], got_pinned["running_version"]) == (1, 1)
+    assert (got_latest["version"], got_latest["running_version"]) == ("latest", 2)
+
+    for schedule, expected in ((pinned, "v1"), (latest, "v2")):
+        assert (await api.post(f"{BASE}/{schedule['id']}/trigger", headers=headers)).status_code == 202
+        [run] = await wait_runs(api, schedule["id"], headers, 1)
+        result = await api.get(f"/api/v1/executions/{run['execution_id']}/result", headers=headers)
+        assert result.json()["outputs"]["mark"] == expected
+
+    # Re-pinning through an update: the schedule now runs version 2 explicitly.
+    repinned = await api.put(f"{BASE}/{pinned['id']}", json={"version": 2}, headers=headers)
+    assert repinned.status_code == 200, repinned.text
+    assert (repinned.json()["version"], repinned.json()["running_version"]) == (2, 2)
+    assert repinned.json()["paused"]  # an update keeps the schedule's state
+
+
+@pytest.mark.parametrize(("spec", "path"), [
+    ({"cron_expressions": ["61 * * * *"]}, "$.body.spec.cron_expressions[0]"),
+    ({"cron_expressions": ["@daily", "* * *"]}, "$.body.spec.cron_expressions[1]"),
+    ({"cron_expressions": ["@daily"], "time_zone": "Mars/Olympus_Mons"}, "$.body.spec.time_zone"),
+    ({"intervals": [{"every_s": 60}], "start_at": "2031-01-01T00:00:00Z", "end_at": "2030-01-01T00:00:00Z"},
+     "$.body.spec.end_at"),
+    ({}, "$.body.spec"),
+    ({"intervals": [{"every_s": 0}]}, "$.body.spec.intervals[0].every_s"),
+])
+async def test_invalid_spec_is_422_with_the_field(api, make_user, spec, path):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    response = await api.post(BASE, headers=headers, json={
+        "workflow_id": wf["id"], "version": "latest", "inputs": {"who": "x"}, "spec": spec})
+    assert response.status_code == 422, response.text
+    assert path in [d["path"] for d in response.json()["error"]["details"]], response.json()
+
+
+async def test_invalid_version_and_inputs_are_422(api, make_user):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    body = {"workflow_id": wf["id"], "spec": {"cron_expressions": [NEVER]}}
+    unknown = await api.post(BASE, headers=headers, json={**body, "version": 7, "inputs": {"who": "x"}})
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"][0]["path"] == "$.body.version"
+    implicit = await api.post(BASE, headers=headers, json={**body, "inputs": {"who": "x"}})
+    assert implicit.status_code == 422  # pinning or following latest is an explicit choice
+    inputs = await api.post(BASE, headers=headers, json={**body, "version": "latest", "inputs": {}})
+    assert inputs.status_code == 422 and inputs.json()["error"]["code"] == "invalid_inputs"
+    backfill = await api.post(f"{BASE}/nope/backfill", headers=headers,
+                              json={"start_at": "2025-01-02T00:00:00Z", "end_at": "2025-01-01T00:00:00Z"})
+    assert backfill.status_code == 422
+    assert backfill.json()["error"]["details"][0]["path"] == "$.body.end_at"
+
+
+async def test_schedules_follow_workflow_ownership(api, make_user, admin_headers, schedules):
+    _, owner = await make_user()
+    _, other = await make_user()
+    wf = await make_workflow(api, owner)
+    created = await schedules(owner, workflow_id=wf["id"], version="latest", inputs={"who": "x"},
+                              spec={"cron_expressions": [NEVER]}, paused=True)
+    sid = created["id"]
+    # Another user can neither schedule the workflow nor see, change or run its schedule.
+    denied = await api.post(BASE, headers=other, json={
+        "workflow_id": wf["id"], "version": "latest", "inputs": {"who": "x"},
+        "spec": {"cron_expressions": [NEVER]}})
+    assert denied.status_code == 404
+    for method, suffix in (("GET", ""), ("PUT", ""), ("DELETE", ""), ("POST", "/pause"), ("POST", "/unpause"),
+                           ("POST", "/trigger"), ("GET", "/runs")):
+        response = await api.request(method, f"{BASE}/{sid}{suffix}", headers=other,
+                                     json={} if method == "PUT" else None)
+        assert response.status_code == 404, (method, suffix, response.text)
+    assert (await api.get(BASE, headers=other)).json()["total"] == 0
+    assert [s["id"] for s in (await api.get(BASE, headers=owner)).json()["items"]] == [sid]
+    # An admin sees it; the schedule stays the workflow owner's.
+    seen = await api.get(f"{BASE}/{sid}", headers=admin_headers)
+    assert seen.status_code == 200 and seen.json()["owner_id"] == wf["owner_id"]
+
+
+async def test_deleting_the_workflow_pauses_its_schedule_with_a_reason(api, client, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "x"},
+                              spec={"cron_expressions": [NEVER]})
+    assert not created["paused"]
+    assert (await api.delete(f"/api/v1/workflows/{wf['id']}", headers=headers)).status_code == 204
+    got = (await api.get(f"{BASE}/{created['id']}", headers=headers)).json()
+    assert got["paused"] and "deleted" in got["pause_reason"]
+    desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    assert desc.schedule.state.paused and "deleted" in (desc.schedule.state.note or "")
+    unpause = await api.post(f"{BASE}/{created['id']}/unpause", headers=headers)
+    assert unpause.status_code == 409 and unpause.json()["error"]["code"] == "workflow_deleted"
+    trigger = await api.post(f"{BASE}/{created['id']}/trigger", headers=headers)
+    assert trigger.status_code == 409
