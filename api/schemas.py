@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.plan import DebugOptions
+
 T = TypeVar("T")
 MAX_INT = 2**31 - 1  # PostgreSQL integer
 
@@ -103,6 +105,7 @@ class ValidationReport(BaseModel):
 class ExecutionCreate(Strict):
     inputs: dict[str, Any] = Field(default_factory=dict)
     version: int | None = Field(None, ge=1, le=MAX_INT, description="defaults to the latest version")
+    debug: DebugOptions | None = Field(None, description="live breakpoints: pause before these nodes")
 
 
 class ExecutionAccepted(BaseModel):

@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api import runs
 from api.access import load_execution, load_workflow, visible
 from api.definitions import compile_version
+from api.reruns import debug_options
 from api.deps import AdminUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import (
@@ -55,7 +56,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
     eid = new_id()
     row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
                     idempotency_key=idempotency_key, inputs=body.inputs, plan=plan.model_dump(mode="json"),
-                    temporal_workflow_id=temporal_workflow_id(eid), started_by=principal.user.username)
+                    temporal_workflow_id=temporal_workflow_id(eid), options=debug_options(body.debug, plan), started_by=principal.user.username)
     # 1. The row is committed before Temporal hears of it: a crash from here on
     #    leaves a pending row that the reconciler starts under the same id.
     session.add(row)

@@ -1,0 +1,287 @@
+"""Debug sessions over real Temporal history: replay, step, breakpoints,
+variables, performance; and, for an execution held at a live breakpoint,
+continue/step sent to the workflow's `debug` update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Response, status
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.access import load_execution
+from api.debugger import sessions, timeline
+from api.deps import ExecuteUser, ReadUser, SessionDep, StateDep
+from api.errors import ApiError, not_found
+from api.schemas import ResourceId, Strict
+from core.db.base import new_id
+from core.db.models import DebugSession
+from workflows.expressions import ExpressionError
+from workflows.plan import DebugCommand, GraphResult
+
+router = APIRouter(prefix="/api/v1/debug", tags=["debug"])
+BreakpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SessionCreate(Strict):
+    execution_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:-]+$")
+
+
+class BreakpointCreate(Strict):
+    node_id: str = Field(min_length=1, max_length=64)
+    condition: str | None = Field(None, max_length=2000,
+                                  description="expression over input, output, variables, error, state, attempts")
+
+
+class Breakpoint(BaseModel):
+    id: str
+    node_id: str
+    condition: str | None = None
+
+
+class StepRequest(Strict):
+    mode: Literal["next", "continue", "back", "into", "out"]
+
+
+class Boundary(BaseModel):
+    index: int
+    kind: str
+    node_id: str
+    node_type: str | None
+    state: str
+    at: str
+    attempts: int
+    depth: int
+    workflow_id: str
+    stack: list[dict[str, str]]
+    reused: bool = False
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+
+
+class SessionPublic(BaseModel):
+    id: str
+    execution_id: str
+    status: str
+    execution_status: str
+    cursor: int
+    at_end: bool
+    current: Boundary | None
+    failure: int | None = Field(description="index of the first failed node's exit, if any")
+    paused_at: list[str]
+    breakpoints: list[Breakpoint]
+    replay: dict[str, Any]
+    timeline: list[Boundary]
+
+
+class StepResult(BaseModel):
+    cursor: int
+    reason: Literal["step", "breakpoint", "error", "end", "resumed"]
+    breakpoint_id: str | None = None
+    current: Boundary | None
+    live: GraphResult | None = Field(None, description="the execution's progress after a live continue/step")
+
+
+class Variables(BaseModel):
+    cursor: int
+    node_id: str | None
+    variables: dict[str, Any]
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    stack: list[dict[str, str]] = Field(default_factory=list)
+
+
+def _view(row: DebugSession) -> SessionPublic:
+    st = row.state or {}
+    steps = st.get("timeline", [])
+    cursor = st.get("cursor", 0)
+    return SessionPublic(
+        id=row.id, execution_id=row.execution_id, status=row.status,
+        execution_status=st.get("execution_status", "unknown"), cursor=cursor,
+        at_end=not steps or cursor >= len(steps) - 1,
+        current=_boundary(steps, cursor), failure=st.get("failure"), paused_at=st.get("paused_at", []),
+        breakpoints=[Breakpoint(**b) for b in row.breakpoints or []], replay=st.get("replay", {}),
+        timeline=[Boundary(**{k: v for k, v in b.items() if k != "variables"}) for b in steps],
+    )
+
+
+def _boundary(steps: list[dict], cursor: int) -> Boundary | None:
+    if not steps:
+        return None
+    b = steps[cursor]
+    return Boundary(**{k: v for k, v in b.items() if k != "variables"})
+
+
+async def _replayed(state, execution) -> dict[str, Any]:
+    if not execution.temporal_run_id and execution.status == "pending":
+        raise ApiError(409, "not_started", "the execution has not started yet")
+    client = await state.temporal.get()
+    try:
+        return await sessions.load(client, execution.temporal_workflow_id, execution.temporal_run_id)
+    except RPCError as err:
+        raise ApiError(503, "temporal_unavailable", f"cannot read the history: {err.message}") from None
+
+
+async def _load(session, principal, session_id: str) -> DebugSession:
+    row = await session.get(DebugSession, session_id)
+    if row is None or not (principal.is_admin or row.owner_id == principal.id):
+        raise not_found("debug session")
+    return row
+
+
+def _save(row: DebugSession, **changes: Any) -> None:
+    row.state = {**(row.state or {}), **changes}  # a new dict: JSONB change tracking
+    row.updated_at = datetime.now(UTC)
+
+
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionPublic)
+async def create_session(body: SessionCreate, principal: ReadUser, session: SessionDep,
+                         state: StateDep) -> SessionPublic:
+    """Replays the execution's history (nothing runs again) with the cursor at the start."""
+    execution = await load_execution(session, principal, body.execution_id)
+    replayed = await _replayed(state, execution)
+    row = DebugSession(id=new_id(), execution_id=execution.id, owner_id=principal.id, status="open",
+                       breakpoints=[], state={**replayed, "cursor": 0})
+    session.add(row)
+    await session.commit()
+    return _view(row)
+
+
+@router.get("/sessions", response_model=list[SessionPublic])
+async def list_sessions(principal: ReadUser, session: SessionDep) -> list[SessionPublic]:
+    stmt = select(DebugSession).order_by(DebugSession.created_at.desc()).limit(100)
+    if not principal.is_admin:
+        stmt = stmt.where(DebugSession.owner_id == principal.id)
+    return [_view(r) for r in (await session.scalars(stmt)).all()]
+
+
+@router.get("/sessions/{session_id}", response_model=SessionPublic)
+async def get_session(session_id: ResourceId, principal: ReadUser, session: SessionDep) -> SessionPublic:
+    return _view(await _load(session, principal, session_id))
+
+
+@router.post("/sessions/{session_id}/refresh", response_model=SessionPublic)
+async def refresh_session(session_id: ResourceId, principal: ReadUser, session: SessionDep,
+                          state: StateDep) -> SessionPublic:
+    """Replays again: a running execution shows what happened since."""
+    row = await _load(session, principal, session_id)
+    execution = await load_execution(session, principal, row.execution_id)
+    await session.refresh(execution)
+    replayed = await _replayed(state, execution)
+    cursor = min((row.state or {}).get("cursor", 0), max(len(replayed["timeline"]) - 1, 0))
+    _save(row, **replayed, cursor=cursor)
+    await session.commit()
+    return _view(row)
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_session(session_id: ResourceId, principal: ReadUser, session: SessionDep) -> Response:
+    row = await _load(session, principal, session_id)
+    await session.delete(row)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/sessions/{session_id}/breakpoints", status_code=status.HTTP_201_CREATED, response_model=Breakpoint)
+async def add_breakpoint(session_id: ResourceId, body: BreakpointCreate, principal: ReadUser,
+                         session: SessionDep) -> Breakpoint:
+    row = await _load(session, principal, session_id)
+    known = {b["node_id"] for b in (row.state or {}).get("timeline", [])} | {
+        n["id"] for n in (row.state or {}).get("nodes", [])}
+    if body.node_id not in known:
+        raise ApiError(422, "unknown_node", f"no node {body.node_id!r} in this execution",
+                       [{"path": "$.node_id", "code": "unknown_node", "message": "not in the execution"}])
+    if body.condition:
+        try:
+            timeline.check_condition(body.condition)
+        except ExpressionError as err:
+            raise ApiError(422, "invalid_condition", str(err),
+                           [{"path": "$.condition", "code": "invalid_condition", "message": str(err)}]) from None
+    bp = Breakpoint(id=new_id(), node_id=body.node_id, condition=body.condition)
+    row.breakpoints = [*(row.breakpoints or []), bp.model_dump()]
+    row.updated_at = datetime.now(UTC)
+    await session.commit()
+    return bp
+
+
+@router.delete("/sessions/{session_id}/breakpoints/{bp_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_breakpoint(session_id: ResourceId, bp_id: BreakpointId, principal: ReadUser,
+                            session: SessionDep) -> Response:
+    row = await _load(session, principal, session_id)
+    kept = [b for b in row.breakpoints or [] if b["id"] != bp_id]
+    if len(kept) == len(row.breakpoints or []):
+        raise not_found("breakpoint")
+    row.breakpoints = kept
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/sessions/{session_id}/step", response_model=StepResult,
+             responses={409: {"description": "cannot move that way from here"}})
+async def step(session_id: ResourceId, body: StepRequest, principal: ExecuteUser, session: SessionDep,
+               state: StateDep) -> StepResult:
+    """Moves the cursor through the replayed timeline. When the execution is
+    held at a live breakpoint, `continue` and `next` resume it instead
+    (`next` pauses again before the next node that becomes ready)."""
+    row = await _load(session, principal, session_id)
+    execution = await load_execution(session, principal, row.execution_id)
+    if body.mode in ("continue", "next") and execution.status == "running":
+        live = await _resume(state, execution, "continue" if body.mode == "continue" else "step")
+        if live is not None:
+            replayed = await _replayed(state, execution)
+            cursor = max(len(replayed["timeline"]) - 1, 0)
+            _save(row, **replayed, cursor=cursor)
+            await session.commit()
+            return StepResult(cursor=cursor, reason="resumed", current=_boundary(replayed["timeline"], cursor),
+                              live=live)
+    st = row.state or {}
+    steps = st.get("timeline", [])
+    try:
+        cursor, reason, bp_id = timeline.step(steps, st.get("cursor", 0), body.mode, row.breakpoints or [])
+    except timeline.StepError as err:
+        raise ApiError(409, "cannot_step", str(err)) from None
+    _save(row, cursor=cursor)
+    await session.commit()
+    return StepResult(cursor=cursor, reason=reason, breakpoint_id=bp_id, current=_boundary(steps, cursor))
+
+
+async def _resume(state, execution, mode: str) -> GraphResult | None:
+    """Sends the `debug` update when a node is paused; None when none is."""
+    handle = (await state.temporal.get()).get_workflow_handle(execution.temporal_workflow_id)
+    try:
+        progress = await handle.query("progress", result_type=GraphResult)
+    except RPCError:
+        return None
+    if not progress.paused_at:
+        return None
+    try:
+        return await handle.execute_update("debug", DebugCommand(mode=mode), result_type=GraphResult)
+    except WorkflowUpdateFailedError as err:
+        raise ApiError(409, "not_paused", str(err.cause or err)) from None
+
+
+@router.get("/sessions/{session_id}/variables", response_model=Variables)
+async def variables(session_id: ResourceId, principal: ReadUser, session: SessionDep) -> Variables:
+    """The inputs and every upstream node's result at the cursor."""
+    row = await _load(session, principal, session_id)
+    st = row.state or {}
+    steps = st.get("timeline", [])
+    if not steps:
+        return Variables(cursor=0, node_id=None, variables={"inputs": st.get("inputs", {}), "nodes": {}})
+    b = steps[st.get("cursor", 0)]
+    return Variables(cursor=b["index"], node_id=b["node_id"], variables=b["variables"], input=b["input"],
+                     output=b["output"], error=b["error"], stack=b["stack"])
+
+
+@router.get("/sessions/{session_id}/performance")
+async def performance(session_id: ResourceId, principal: ReadUser, session: SessionDep) -> dict[str, Any]:
+    """Per node from history timestamps: queue wait, run time, attempts and
+    retry time, timer / approval / pause waits; the critical path; totals."""
+    row = await _load(session, principal, session_id)
+    return (row.state or {}).get("performance", {})
