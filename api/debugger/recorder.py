@@ -52,6 +52,8 @@ class Recording:
 
     def observe(self) -> None:
         """Called inside the workflow: records the nodes whose state moved."""
+        if _evicting():
+            return
         summary = workflow.instance().progress()
         now = workflow.now().isoformat()
         for node_id, node in summary.nodes.items():
@@ -64,6 +66,13 @@ class Recording:
             self.changes.append({"node_id": node_id, "at": now,
                                  **node.model_dump(mode="json")})
         self.status, self.error, self.paused_at = summary.status, summary.error, list(summary.paused_at)
+
+
+def _evicting() -> bool:
+    """At the end of a partial history (a running execution) the Replayer
+    evicts the workflow, which cancels it: what the interpreter does then never
+    happened. The SDK exposes no public flag for it; its runtime's is read."""
+    return bool(getattr(workflow._Runtime.current(), "_deleting", False))
 
 
 def _recording_interceptor(rec: Recording) -> Interceptor:
