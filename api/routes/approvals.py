@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Text, select
+from sqlalchemy.dialects.postgresql import array as pg_array
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -187,7 +188,7 @@ async def pending(principal: ReadUser, session: SessionDep, state: StateDep,
         select(Approval, Execution.workflow_id, Workflow.name)
         .join(Execution, Execution.id == Approval.execution_id)
         .outerjoin(Workflow, Workflow.id == Execution.workflow_id)
-        .where(Approval.status == "pending", Approval.approvers.has_any(names))
+        .where(Approval.status == "pending", Approval.approvers.has_any(pg_array(names, type_=Text)))
         .order_by(Approval.created_at, Approval.id).limit(limit))).all()
     out = []
     for approval, workflow_id, workflow_name in rows:
