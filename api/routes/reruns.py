@@ -80,9 +80,7 @@ async def rerun(execution_id: ResourceId, body: RerunCreate, principal: ExecuteU
         options["debug"] = {"breakpoints": body.breakpoints}
     row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
                     inputs=inputs, plan=plan.model_dump(mode="json"), temporal_workflow_id=temporal_workflow_id(eid),
-                    source_execution_id=source.id, options=options)
-    if hasattr(Execution, "started_by"):  # approvals: who started it
-        row.started_by = principal.user.username
+                    source_execution_id=source.id, options=options, started_by=principal.user.username)
     session.add(row)
     await session.commit()  # first the row, then Temporal (see api/runs.py)
     request.scope["agentic.resource"] = ("executions", eid)
