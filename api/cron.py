@@ -37,6 +37,15 @@ def check_time_zone(name: str) -> str:
     return name
 
 
+def cron_zone(expression: str) -> str | None:
+    """The zone of a CRON_TZ= (or TZ=) prefix, if any."""
+    text = expression.strip()
+    for prefix in ("CRON_TZ=", "TZ="):
+        if text.startswith(prefix):
+            return text[len(prefix):].split(" ", 1)[0]
+    return None
+
+
 def check_cron(expression: str) -> str:
     """Returns the expression, or raises ValueError saying what is wrong."""
     text = expression.strip()

@@ -26,7 +26,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.cron import check_cron, check_time_zone
+from api.cron import check_cron, check_time_zone, cron_zone
 from api.definitions import compile_version
 from api.deps import Principal
 from api.errors import ApiError, not_found
@@ -66,6 +66,15 @@ class SpecBody(Strict):
     jitter_s: float = Field(0, ge=0, le=86400, description="random delay of each run, up to this")
     start_at: datetime | None = None
     end_at: datetime | None = None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _one_zone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Temporal refuses a CRON_TZ= prefix together with time_zone."""
+        for expression in info.data.get("cron_expressions") or []:
+            if value and cron_zone(expression):
+                raise ValueError(f"give the zone either here or as CRON_TZ= in {expression!r}, not both")
+        return value
 
     @field_validator("start_at", "end_at")
     @classmethod

@@ -192,7 +192,7 @@ async def test_unauthorized_user_refused_by_the_validator(api, client, make_user
 ])
 async def test_timeout_paths(api, make_user, on_timeout, node, status):
     _, owner = await make_user()
-    name, _ = await make_user()
+    name, approver = await make_user()
     eid = await start(api, owner, approval_graph([name], timeout_s=1, on_timeout=on_timeout))
     final = await wait_finished(api, eid, owner, timeout_s=30)
     assert final["status"] == status, final
@@ -202,6 +202,10 @@ async def test_timeout_paths(api, make_user, on_timeout, node, status):
         assert gate["output"]["decision"] == f"timeout:{on_timeout}"
     else:
         assert gate["state"] == "failed" and gate["error"]["code"] == "approval_timeout"
+    late = await decide(api, approver, f"{eid}:gate")
+    assert late.status_code == 409 and late.json()["error"]["code"] == "approval_closed"
+    got = (await api.get(f"{BASE}/{eid}:gate", headers=approver)).json()
+    assert got["status"] == "timed_out" and not got["live"]
 
 
 async def test_timeout_escalates_then_the_new_approver_decides(api, make_user):

@@ -181,6 +181,7 @@ async def test_pinned_version_vs_latest_after_an_update(api, make_user, schedule
     ({"intervals": [{"every_s": 60}], "start_at": "2031-01-01T00:00:00Z", "end_at": "2030-01-01T00:00:00Z"},
      "$.body.spec.end_at"),
     ({}, "$.body.spec"),
+    ({"cron_expressions": ["CRON_TZ=Asia/Tokyo 0 8 * * *"], "time_zone": "Asia/Tokyo"}, "$.body.spec.time_zone"),
     ({"intervals": [{"every_s": 0}]}, "$.body.spec.intervals[0].every_s"),
 ])
 async def test_invalid_spec_is_422_with_the_field(api, make_user, spec, path):
@@ -247,3 +248,41 @@ async def test_deleting_the_workflow_pauses_its_schedule_with_a_reason(api, clie
     assert unpause.status_code == 409 and unpause.json()["error"]["code"] == "workflow_deleted"
     trigger = await api.post(f"{BASE}/{created['id']}/trigger", headers=headers)
     assert trigger.status_code == 409
+
+
+async def test_spec_and_policy_reach_temporal(api, client, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "x"}, spec={
+        "cron_expressions": ["30 9 * * mon-fri", "@every 90m"],
+        "intervals": [{"every_s": 7200, "offset_s": 60}], "time_zone": "America/New_York", "jitter_s": 5,
+        "start_at": "2030-01-01T00:00:00Z", "end_at": "2031-01-01T00:00:00Z",
+    }, policy={"overlap": "buffer_one", "catchup_window_s": 600, "pause_on_failure": True}, notes="n")
+    desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    spec, policy = desc.schedule.spec, desc.schedule.policy
+    assert spec.time_zone_name == "America/New_York" and spec.jitter.total_seconds() == 5
+    assert spec.start_at.year == 2030 and spec.end_at.year == 2031
+    assert sorted(i.every.total_seconds() for i in spec.intervals) == [5400, 7200]  # @every: an interval
+    assert policy.overlap.name == "BUFFER_ONE" and policy.catchup_window.total_seconds() == 600
+    assert policy.pause_on_failure
+    assert min(created["next_run_times"]).startswith("2030-")
+    assert created["spec"]["time_zone"] == "America/New_York" and created["policy"]["overlap"] == "buffer_one"
+
+
+@pytest.mark.parametrize("expression", [
+    "* * * * *", "0 9 * * mon-fri", "*/15 0-6,22 1,15 jan-jun ?", "0 0 1 1 * 2030", "0 30 9 * * * 2030",
+    "@daily", "@every 1h30m", "@every 10m/2m", "CRON_TZ=Asia/Tokyo 0 8 * * *", "0 0 * * 0 # sundays",
+])
+def test_cron_accepted(expression):
+    from api.cron import check_cron
+    assert check_cron(expression) == expression
+
+
+@pytest.mark.parametrize("expression", [
+    "", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8", "5-1 * * * *",
+    "*/0 * * * *", "@sometimes", "@every soon", "CRON_TZ=Nowhere/City * * * * *", "a b c d e",
+])
+def test_cron_refused(expression):
+    from api.cron import check_cron
+    with pytest.raises(ValueError):
+        check_cron(expression)
