@@ -63,12 +63,17 @@ async def write_mirror(conn: Any, change: ApprovalChanged) -> None:
         "decided_by": select(User.id).where(User.username == last.user).scalar_subquery() if last else None,
         "updated_at": datetime.now(UTC),
     }
+    # An approval inside a sub-workflow ("<execution>.<node>") belongs to the
+    # top execution (its owner, its listing); decisions go to the child's workflow id.
+    root = state.execution_id.split(".", 1)[0]
+    nested = root != state.execution_id
     placeholder = insert(Execution).values(
-        id=state.execution_id, temporal_workflow_id=change.workflow_id, temporal_run_id=change.run_id,
+        id=root, temporal_workflow_id=change.workflow_id.split(".", 1)[0],
+        temporal_run_id=None if nested else change.run_id,
         inputs={}, status="running", started_by=state.started_by,
     ).on_conflict_do_nothing()
     upsert = insert(Approval).values(
-        id=state.approval_id, execution_id=state.execution_id, node_id=state.node_id,
+        id=state.approval_id, execution_id=root, node_id=state.approval_id[len(root) + 1:][:64],
         created_at=_ts(state.requested_at), **values,
     ).on_conflict_do_update(
         index_elements=[Approval.id], set_=values,

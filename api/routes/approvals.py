@@ -286,12 +286,16 @@ class _Target:
 async def _target(session, principal: Principal, approval_id: str) -> _Target:
     """The execution (and Temporal workflow) an approval id belongs to."""
     mirror = await session.get(Approval, approval_id)
-    execution_id = mirror.execution_id if mirror else approval_id.rpartition(":")[0]
+    # "<execution>[.<sub-workflow node>...]:<node>": the workflow it waits in, and the top execution.
+    scope = approval_id.rpartition(":")[0]
+    execution_id = mirror.execution_id if mirror else scope.split(".", 1)[0]
     execution = await session.get(Execution, execution_id) if execution_id else None
     if execution is None:
         raise not_found("approval")
-    workflow_id = (mirror.temporal_workflow_id if mirror and mirror.temporal_workflow_id
-                   else execution.temporal_workflow_id)
+    if mirror and mirror.temporal_workflow_id:
+        workflow_id = mirror.temporal_workflow_id
+    else:
+        workflow_id = execution.temporal_workflow_id if scope == execution.id else f"exec-{scope}"
     target = _Target(execution, mirror, workflow_id, mirror.temporal_run_id if mirror else execution.temporal_run_id)
     target.approval_id = approval_id
     return target

@@ -374,3 +374,24 @@ async def test_webhook_gets_the_link_and_a_failing_webhook_is_swallowed():
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(broken)) as http:
         await ApprovalNotifier(settings, http).changed(change)  # no exception
+
+
+async def test_approval_inside_a_sub_workflow(api, make_user):
+    """Listed and decided like any other; it belongs to the top execution (its
+    owner sees it) while the decision goes to the child workflow."""
+    _, owner = await make_user()
+    name, head = await make_user()
+    inner = {"name": "inner", "nodes": [
+        {"id": "ok", "type": "approval", "config": {"approvers": [name], "instructions": "inner?"}}], "edges": []}
+    outer = {"name": "outer", "nodes": [
+        {"id": "sub", "type": "sub_workflow", "config": {"definition": inner}},
+        {"id": "after", "type": "transform", "config": {"output": "{{ nodes.sub.output }}"}}],
+        "edges": [{"from": "sub", "to": "after"}]}
+    eid = await start(api, owner, outer)
+    aid = f"{eid}.sub:ok"
+    item = await wait_pending(api, head, aid)
+    assert item["execution_id"] == f"{eid}.sub" and item["instructions"] == "inner?"
+    assert (await api.get(f"{BASE}/{aid}", headers=owner)).status_code == 200
+    assert (await decide(api, head, aid)).json()["status"] == "approved"
+    final = await wait_finished(api, eid, owner)
+    assert final["status"] == "succeeded", final
