@@ -99,7 +99,7 @@ class ApprovalNotifier:
     async def changed(self, change: ApprovalChanged) -> None:
         if self.settings.database_url:
             await self.mirror(change)
-        if self.settings.approval_webhook_url:
+        if self.settings.approval_webhook_url and change.notify:
             await self.webhook(change)
 
     async def mirror(self, change: ApprovalChanged) -> None:

@@ -29,13 +29,20 @@ class HttpRequestConfig(NodeConfig):
     follow_redirects: bool = False
 
 
-async def run(config: HttpRequestConfig, call, deps) -> dict[str, Any]:
-    url = urlsplit(config.url)
+MAX_REDIRECTS = 10
+
+
+def _check_url(raw: str, allowed: list[str] | None) -> None:
+    """Every URL the node reaches, redirect targets included, passes here."""
+    url = urlsplit(raw)
     if url.scheme not in ("http", "https") or not url.hostname:
-        raise NodeError("invalid_url", f"not an http(s) URL: {config.url!r}")
-    allowed = deps.settings.http_allowed_hosts
+        raise NodeError("invalid_url", f"not an http(s) URL: {raw!r}")
     if allowed is not None and url.hostname not in allowed:
         raise NodeError("host_not_allowed", f"host {url.hostname!r} is not in the allow-list")
+
+
+async def run(config: HttpRequestConfig, call, deps) -> dict[str, Any]:
+    _check_url(config.url, deps.settings.http_allowed_hosts)
     if config.json_body is not None and config.body is not None:
         raise NodeError("invalid_config", "give 'json' or 'body', not both")
     started = time.perf_counter()
@@ -59,7 +66,17 @@ async def _send(config: HttpRequestConfig, deps) -> tuple[int, dict[str, str], b
         params={k: str(v).lower() if isinstance(v, bool) else v for k, v in config.query.items()},
         json=config.json_body, content=config.body, timeout=config.timeout_s,
     )
-    response = await deps.http.send(request, stream=True, follow_redirects=config.follow_redirects)
+    # Redirects are followed here, not by httpx, so each hop meets the allow-list.
+    for _ in range(MAX_REDIRECTS + 1):
+        response = await deps.http.send(request, stream=True, follow_redirects=False)
+        if not (config.follow_redirects and response.next_request is not None):
+            break
+        await response.aclose()
+        request = response.next_request
+        _check_url(str(request.url), deps.settings.http_allowed_hosts)
+    else:
+        await response.aclose()
+        raise NodeError("too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {config.url}")
     try:
         chunks, size = [], 0
         async for chunk in response.aiter_bytes():

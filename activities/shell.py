@@ -41,12 +41,14 @@ async def run(config: ShellConfig, call, deps) -> dict[str, Any]:
             stdin=asyncio.subprocess.PIPE if config.stdin is not None else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
-    except (FileNotFoundError, PermissionError) as err:
+    except OSError as err:  # missing, not executable, not a program (ENOEXEC)
         shutil.rmtree(workdir, ignore_errors=True)
         raise NodeError("shell_not_executable", f"cannot run {config.argv[0]!r}: {err.strerror}") from None
+    cap = settings.shell_output_cap_bytes
     try:
-        stdout, stderr = await asyncio.wait_for(
-            process.communicate(config.stdin.encode() if config.stdin is not None else None), config.timeout_s)
+        (stdout, out_total), (stderr, err_total), _, _ = await asyncio.wait_for(asyncio.gather(
+            _read_capped(process.stdout, cap), _read_capped(process.stderr, cap),
+            _feed(process, config.stdin), process.wait()), config.timeout_s)
     except (asyncio.TimeoutError, asyncio.CancelledError) as err:
         _kill_group(process)
         await process.wait()
@@ -55,12 +57,11 @@ async def run(config: ShellConfig, call, deps) -> dict[str, Any]:
         raise NodeError("shell_timeout", f"{config.argv[0]} ran over {config.timeout_s}s", retryable=True) from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    cap = settings.shell_output_cap_bytes
     result = {
         "exit_code": process.returncode,
-        "stdout": stdout[:cap].decode("utf-8", errors="replace"),
-        "stderr": stderr[:cap].decode("utf-8", errors="replace"),
-        "truncated": len(stdout) > cap or len(stderr) > cap,
+        "stdout": stdout.decode("utf-8", errors="replace"),
+        "stderr": stderr.decode("utf-8", errors="replace"),
+        "truncated": out_total > cap or err_total > cap,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
     if process.returncode not in config.ok_exit_codes:
@@ -68,6 +69,29 @@ async def run(config: ShellConfig, call, deps) -> dict[str, Any]:
                         f"{config.argv[0]} exited with {process.returncode}: {result['stderr'][-500:]}",
                         retryable=True)
     return result
+
+
+async def _read_capped(stream: asyncio.StreamReader, cap: int) -> tuple[bytes, int]:
+    """Keeps the first `cap` bytes and drains the rest, so a chatty program
+    neither blocks on a full pipe nor grows the worker's memory."""
+    kept, total = bytearray(), 0
+    while chunk := await stream.read(65536):
+        total += len(chunk)
+        if len(kept) < cap:
+            kept += chunk[: cap - len(kept)]
+    return bytes(kept), total
+
+
+async def _feed(process: asyncio.subprocess.Process, stdin: str | None) -> None:
+    if stdin is None or process.stdin is None:
+        return
+    try:
+        process.stdin.write(stdin.encode())
+        await process.stdin.drain()
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the program did not read its input: its business
+    finally:
+        process.stdin.close()
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:

@@ -55,7 +55,23 @@ def start_temporal(*, port: int, ui_port: int | None = None, db_file: Path | Non
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL
     process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port(port, process)
+    _wait_until_serving(port, process)
     return process
+
+
+def _wait_until_serving(port: int, process: subprocess.Popen, timeout_s: float = 60) -> None:
+    """The port opens before the frontend is healthy; clients connecting in
+    between get "Frontend is not healthy yet" (seen on a loaded machine)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Temporal exited with {process.returncode} while starting")
+        check = subprocess.run([temporal_binary(), "operator", "cluster", "health", "--address",
+                                f"127.0.0.1:{port}"], capture_output=True, text=True)
+        if check.returncode == 0 and "SERVING" in check.stdout:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"Temporal on port {port} is not healthy after {timeout_s}s")
 
 
 def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout_s: float = 60) -> None:

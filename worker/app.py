@@ -10,6 +10,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.approvals import approval_activities
 from activities.base import ActivityDeps
 from activities.registry import node_activities
 from core.settings import Settings
@@ -19,12 +20,7 @@ from workflows.graph_workflow import GraphWorkflow
 def build_activities(settings: Settings, http: httpx.AsyncClient) -> list[Callable]:
     deps = ActivityDeps(settings=settings, http=http)
     activities = node_activities(deps)
-    try:
-        from activities.approvals import approval_activities
-    except ImportError:  # TEMPORARY until activities/approvals.py lands
-        pass
-    else:
-        activities += approval_activities(settings)
+    activities += approval_activities(settings, http)
     if settings.database_url:
         from activities.records import record_activities  # needs PostgreSQL
 

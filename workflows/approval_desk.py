@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approvals import ApprovalState, Decision, apply, node_output, refusal
     from workflows.node_types import ApprovalConfig
 
-Notify = Callable[[str, ApprovalState], None]
+Notify = Callable[..., None]  # (event, state, notify_webhook=True)
 
 
 class ApprovalTimedOut(Exception):
@@ -85,8 +85,9 @@ class ApprovalDesk:
     def _escalate(self, state: ApprovalState, approvers: list[str], notify: bool = True) -> None:
         state.approvers += [a for a in approvers if a not in state.approvers]
         state.escalations += 1
-        if notify:
-            self.notify("escalated", state)
+        # Always tell the mirror (new approvers must see it in /pending);
+        # `notify` only decides whether the webhook is called.
+        self.notify("escalated", state, notify)
 
     def _time_out(self, state: ApprovalState, config: ApprovalConfig) -> dict[str, Any] | None:
         if config.on_timeout == "escalate":

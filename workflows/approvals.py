@@ -52,6 +52,7 @@ class ApprovalChanged(BaseModel):
     state: ApprovalState
     workflow_id: str
     run_id: str
+    notify: bool = Field(True, description="call the webhook; the mirror row is updated regardless")
 
 
 def approver_matches(approver: str, user: str, principals: list[str]) -> bool:

@@ -280,9 +280,9 @@ class GraphWorkflow:
         state.state = "running"
         return NodeOutcome(output=output)
 
-    def _notify_approval(self, event: str, state: ApprovalState) -> None:
+    def _notify_approval(self, event: str, state: ApprovalState, webhook: bool = True) -> None:
         """Mirror row + webhook, from an activity; never blocks the approval."""
-        change = ApprovalChanged(event=event, state=state.model_copy(deep=True),
+        change = ApprovalChanged(event=event, state=state.model_copy(deep=True), notify=webhook,
                                  workflow_id=workflow.info().workflow_id, run_id=workflow.info().run_id)
         self._notifications.append(asyncio.create_task(self._send_notification(change)))
 

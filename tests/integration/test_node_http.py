@@ -424,9 +424,6 @@ async def test_redirect_followed_when_asked(client, task_queue, worker, server, 
     assert len(server.hits(path + "/target")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: http_request checks settings.http_allowed_hosts only against the configured URL; with "
-    "follow_redirects the allow-list is bypassed by a redirect to any other host"))
 async def test_redirect_cannot_escape_the_host_allow_list(client, task_queue, make_worker, settings, server, path):
     await make_worker(settings.model_copy(update={"http_allowed_hosts": ["localhost"]}))
     target = server.route(path + "/target", (200, {}, {"arrived": True}))  # host 127.0.0.1: not allowed

@@ -241,3 +241,13 @@ async def test_failure_cancels_nothing_else_when_continue_on_error(client, task_
     result = await run(client, task_queue, definition)
     assert result.nodes["bad"].state == "failed"
     assert result.nodes["after"].output == "failed:shell_exit_code"
+
+
+async def test_flood_of_output_is_capped_while_streaming(client, task_queue, worker, settings):
+    """50 MB of output: only the cap is kept, the rest is drained, not buffered."""
+    definition = graph([node("flood", "shell", {"argv": ["sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x"]})])
+    result = await run(client, task_queue, definition)
+    output = result.nodes["flood"].output
+    assert output["truncated"] is True
+    assert len(output["stdout"]) == settings.shell_output_cap_bytes
+    assert set(output["stdout"]) == {"x"}
