@@ -1,0 +1,15 @@
+# One image for the api and the worker (the command picks which).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY api api
+COPY worker worker
+COPY workflows workflows
+COPY activities activities
+COPY core core
+COPY cli cli
+COPY migrations migrations
+COPY alembic.ini ./
+RUN pip install --no-cache-dir .
+ENV AGENTIC_TEMPORAL_ADDRESS=temporal:7233
+CMD ["python", "-m", "worker"]
