@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
+from temporalio.client import WorkflowFailureError
 from temporalio.api.enums.v1 import EventType
 
 from .graphs import three_nodes
@@ -221,6 +222,12 @@ def _t(event) -> datetime:
 async def test_performance_matches_history(api, make_user, counter, client):
     _, headers = await make_user()
     _, final = await run_to_end(api, headers, pipeline(counter.base), {"x": 1})
+    # The summary row is written by the workflow's last activity, a moment
+    # before the execution closes; wait for the close so totals exist.
+    try:
+        await client.get_workflow_handle(final["temporal_workflow_id"]).result()
+    except WorkflowFailureError:
+        pass
     sid = (await api.post("/api/v1/debug/sessions", json={"execution_id": final["id"]}, headers=headers)).json()["id"]
     perf = (await api.get(f"/api/v1/debug/sessions/{sid}/performance", headers=headers)).json()
 
