@@ -71,6 +71,11 @@ def install_error_handlers(app: FastAPI) -> None:
         # client's mistake; anything else is ours.
         if getattr(err.orig, "sqlstate", "") and str(err.orig.sqlstate).startswith("22"):
             return error_response(400, "invalid_value", "a value cannot be stored (e.g. a NUL character)")
+        if err.connection_invalidated:
+            # A connection the database dropped (e.g. a restart): the pool has
+            # discarded it, so a retry gets a fresh one.
+            log.warning("database connection lost on %s %s", request.method, request.url.path)
+            return error_response(503, "unavailable", "the database connection was lost; retry")
         log.exception("database error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "internal server error")
 

@@ -51,9 +51,13 @@ async def list_workflows(
         stmt = stmt.where(Workflow.tags.contains([tag]))
     column = SORTS[sort.lstrip("-")]
     ordered = stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), Workflow.id)
-    total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = (await session.scalars(ordered.limit(limit).offset(offset))).all()
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    # One round trip: the total rides along as a window count on each row.
+    rows = (await session.execute(ordered.add_columns(func.count().over()).limit(limit).offset(offset))).all()
+    if rows:
+        total = rows[0][1]
+    else:  # past the last page: still answer the true total
+        total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
+    return {"items": [row[0] for row in rows], "total": total, "limit": limit, "offset": offset}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkflowDetail,
