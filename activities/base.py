@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from datetime import timedelta
 from collections.abc import Awaitable, Callable
@@ -26,6 +27,7 @@ from workflows.expressions import ExpressionError, render_value
 from workflows.node_types import NodeType
 from workflows.plan import NodeCall, NodeOutcome
 
+log = logging.getLogger(__name__)
 SECRET_ENV_PREFIX = "AGENTIC_SECRET_"
 HEARTBEAT_EVERY_S = 1.0
 
@@ -98,6 +100,12 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
                 non_retryable=not err.retryable,
                 next_retry_delay=_seconds(err.retry_after_s),
             ) from None
+        except Exception as err:  # noqa: BLE001 - unexpected: maybe transient, so retried
+            # Only the type goes to history: an arbitrary message may quote
+            # part of a secret (e.g. httpx's "Invalid port: '<password>'").
+            log.warning("node %s (%s) raised %s", call.node_id, node_type.name, type(err).__name__)
+            raise ApplicationError(f"unexpected {type(err).__name__} (see the worker log)",
+                                   {"attempt": attempt}, type="internal_error") from None
         finally:
             heartbeat.cancel()
         output = secrets.scrub(output)

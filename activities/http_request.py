@@ -48,6 +48,9 @@ async def run(config: HttpRequestConfig, call, deps) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         status, headers, raw = await _send(config, deps)
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError) as err:
+        # Said without the URL or headers: they may hold a rendered secret.
+        raise NodeError("invalid_request", f"the request cannot be sent: {type(err).__name__}") from None
     except httpx.TimeoutException:
         raise NodeError("http_timeout", f"{config.method} {config.url} timed out after {config.timeout_s}s",
                         retryable=True) from None

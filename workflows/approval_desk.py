@@ -42,6 +42,13 @@ class ApprovalDesk:
         self.notify("requested", state)
         return state
 
+    def close_all(self) -> None:
+        """The execution stopped (failed or cancelled): close what is open."""
+        for state in self.states.values():
+            if state.status == "pending":
+                state.status, state.decided_at = "cancelled", workflow.now().isoformat()
+                self.notify("decided", state)
+
     def check(self, decision: Decision) -> None:
         """The update validator: refuse before anything enters history."""
         reason = refusal(self.states.get(decision.approval_id), decision)
@@ -49,6 +56,7 @@ class ApprovalDesk:
             raise ApplicationError(reason, type="approval_refused", non_retryable=True)
 
     def decide(self, decision: Decision) -> ApprovalState:
+        self.check(decision)  # again: the state may have moved since validation
         state = self.states[decision.approval_id]
         apply(state, decision, workflow.now().isoformat())
         if state.status != "pending":

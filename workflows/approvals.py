@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-ApprovalStatus = Literal["pending", "approved", "rejected", "timed_out"]
+ApprovalStatus = Literal["pending", "approved", "rejected", "timed_out", "cancelled"]
 GATE_NODE = "__gate__"  # the approval in front of a whole execution
 
 

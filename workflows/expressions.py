@@ -27,15 +27,35 @@ class ExpressionError(Exception):
     """An expression that cannot be parsed or evaluated; the message is for users."""
 
 
+MAX_REPEAT_LENGTH = 1_000_000  # 'x' * n and [..] * n
+MAX_EXPONENT = 1_000
+
+
 class _Env(ImmutableSandboxedEnvironment):
+    # Operators a user could use to pin a worker thread or its memory.
+    intercepted_binops = frozenset({"*", "**"})
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         # Everything private is off limits, not only what Jinja2 deems unsafe.
         return not attr.startswith("_") and super().is_safe_attribute(obj, attr, value)
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT \
+                and isinstance(left, (int, float)) and abs(left) > 1:
+            raise ExpressionError(f"exponent {right} is over the limit of {MAX_EXPONENT}")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) \
+                        and len(seq) * times > MAX_REPEAT_LENGTH:
+                    raise ExpressionError(f"repetition longer than {MAX_REPEAT_LENGTH} items")
+        return super().call_binop(context, operator, left, right)
 
 
 _ENV = _Env(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 # Only plain data helpers: no lipsum/cycler/joiner objects to poke at.
 _ENV.globals = {"range": safe_range, "dict": dict}  # safe_range caps huge ranges
+# Evaluation must be deterministic: the interpreter replays edge conditions.
+del _ENV.filters["random"]
 JSON_SCALARS = (str, int, float, bool, type(None))
 
 

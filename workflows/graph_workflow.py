@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ APPROVAL_ACTIVITY = "approval_changed"
 # after this long instead of after its whole timeout.
 HEARTBEAT_TIMEOUT_S = 10.0
 MAX_WORKER_LOSSES = 3
+MAX_DELAY_S = 366 * 86400.0
 
 
 class NodeFailed(Exception):
@@ -85,10 +87,15 @@ class GraphWorkflow:
 
     @workflow.update(name="debug")
     def debug(self, command: DebugCommand) -> GraphResult:
-        """Live breakpoints: `continue` runs to the next breakpoint, `step`
-        pauses again before the next node that becomes ready."""
+        """Live breakpoints: `continue` releases every paused node and runs to
+        the next breakpoint; `step` releases the first paused node (plan order)
+        and pauses every node that becomes ready after it."""
         self._stepping = command.mode == "step"
-        self._paused.clear()
+        if command.mode == "continue":
+            self._paused.clear()
+        else:
+            first = next(node.id for node in self._inp.plan.nodes if node.id in self._paused)
+            self._paused.discard(first)
         return self._summary()
 
     @debug.validator
@@ -179,7 +186,9 @@ class GraphWorkflow:
                 self._settle(state, "skipped")
                 continue
             recorded = self._inp.reuse.get(node.id)
-            if recorded is not None:  # a rerun: the recorded result stands, nothing runs
+            # A rerun: a recorded success stands and nothing runs. A recorded
+            # skip is not reused: with new inputs the branch may now be taken.
+            if recorded is not None and recorded.state == "succeeded":
                 self._nodes[node.id] = recorded.model_copy(update={"reused": True})
                 continue
             state.state = "running"
@@ -216,6 +225,12 @@ class GraphWorkflow:
                          attempts=err.attempts or max(state.attempts, 1))
         except asyncio.CancelledError:
             self._settle(state, "cancelled")
+        except Exception as err:  # a bug of ours must fail the node, not vanish with its task
+            if not workflow.patched("node-internal-error"):
+                raise
+            workflow.logger.exception("node %s failed unexpectedly", node.id)
+            self._settle(state, "failed", error={"code": "internal_error", "message": type(err).__name__},
+                         attempts=max(state.attempts, 1))
 
     async def _run_activity(self, node: NodePlan) -> NodeOutcome:
         call = NodeCall(execution_id=self._execution_id, node_id=node.id, node_type=node.type,
@@ -257,7 +272,6 @@ class GraphWorkflow:
         if node.id not in self._breakpoints and not self._stepping:
             return
         self._breakpoints.discard(node.id)
-        self._stepping = False
         self._paused.add(node.id)
         state.state = "paused"
         await workflow.wait_condition(lambda: node.id not in self._paused)
@@ -302,8 +316,8 @@ class GraphWorkflow:
             seconds = float(seconds)
         except (TypeError, ValueError):
             raise NodeFailed("invalid_config", f"delay seconds must be a number, got {seconds!r}") from None
-        if seconds < 0:
-            raise NodeFailed("invalid_config", "delay seconds must not be negative")
+        if not math.isfinite(seconds) or not 0 <= seconds <= MAX_DELAY_S:
+            raise NodeFailed("invalid_config", f"delay seconds must be between 0 and {MAX_DELAY_S:.0f}, got {seconds}")
         await workflow.sleep(seconds, summary=f"{node.id} (delay)")
         return NodeOutcome(output={"slept_s": seconds})
 
@@ -369,6 +383,8 @@ class GraphWorkflow:
         if running:
             await workflow.wait(list(running.values()))
         running.clear()
+        self._paused.clear()
+        self._desk.close_all()  # nobody should still be asked to decide
         for state in self._nodes.values():
             if state.state not in TERMINAL_STATES:
                 self._settle(state, "cancelled")

@@ -65,8 +65,12 @@ class ApprovalConfig(NodeConfig):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if self.quorum > len(self.approvers) + sum(len(s.add_approvers) for s in self.escalation) + len(self.escalate_to):
-            raise ValueError("quorum is larger than the number of approvers")
+        everyone = self.approvers + [a for s in self.escalation for a in s.add_approvers] + self.escalate_to
+        # Roles and scopes may hold any number of people; named users are counted once.
+        if not any(a.startswith(("role:", "scope:")) for a in everyone):
+            people = {a.removeprefix("user:") for a in everyone}
+            if self.quorum > len(people):
+                raise ValueError(f"quorum {self.quorum} is more than the {len(people)} distinct approvers")
         if self.on_timeout == "escalate" and (not self.escalate_to or self.timeout_s is None):
             raise ValueError("on_timeout 'escalate' needs timeout_s and escalate_to")
         return self

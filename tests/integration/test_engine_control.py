@@ -78,3 +78,60 @@ async def test_reuse_settles_recorded_nodes_without_running(client, task_queue, 
     assert not log.exists(), "a reused node ran again"
     assert result.nodes["first"].reused is True
     assert result.nodes["second"].output == 100
+
+
+async def test_step_releases_one_node_and_pauses_concurrent_ones(client, task_queue, worker):
+    definition = graph([node("a", "transform", {"output": 1}), node("b", "transform", {"output": 2}),
+                        node("c", "transform", {"output": 3})], [("a", "b"), ("a", "c")])
+    plan = compile_definition(definition, REGISTRY)
+    handle = await client.start_workflow(
+        "GraphWorkflow", GraphInput(plan=plan, execution_id="st-" + task_queue, debug=DebugOptions(breakpoints=["a"])),
+        id=f"exec-st-{task_queue}", task_queue=task_queue, result_type=GraphResult)
+    await wait_for(handle, lambda p: p.paused_at == ["a"])
+    await handle.execute_update("debug", DebugCommand(mode="step"), result_type=GraphResult)
+    both = await wait_for(handle, lambda p: p.paused_at == ["b", "c"])
+    assert both.nodes["a"].state == "succeeded"
+    await handle.execute_update("debug", DebugCommand(mode="step"), result_type=GraphResult)
+    one = await wait_for(handle, lambda p: p.nodes["b"].state == "succeeded")
+    assert one.paused_at == ["c"] and one.nodes["c"].state == "paused"
+    await handle.execute_update("debug", DebugCommand(mode="continue"), result_type=GraphResult)
+    assert (await handle.result()).nodes["c"].output == 3
+
+
+async def test_recorded_skip_is_not_reused_when_the_branch_is_now_taken(client, task_queue, worker):
+    definition = graph([node("a", "transform", {"output": 1}), node("x", "transform", {"output": "x"}),
+                        node("y", "transform", {"output": "{{ nodes.x.output }}y"})],
+                       [("a", "x", "{{ inputs.flag }}"), ("x", "y")])
+    plan = compile_definition(definition, REGISTRY)
+    reuse = {"a": NodeSummary(state="succeeded", attempts=1, output=1), "x": NodeSummary(state="skipped")}
+    result = await client.execute_workflow(
+        "GraphWorkflow", GraphInput(plan=plan, inputs={"flag": True}, execution_id="sk-" + task_queue, reuse=reuse),
+        id=f"exec-sk-{task_queue}", task_queue=task_queue, result_type=GraphResult)
+    assert result.nodes["a"].reused and not result.nodes["x"].reused
+    assert result.nodes["y"].output == "xy"
+
+
+@pytest.mark.parametrize("seconds", ["nan", "1e400", "1e15", "-1"])
+async def test_bad_delay_fails_the_node_clearly(client, task_queue, worker, seconds):
+    from tests.integration.graphs import run
+    from temporalio.client import WorkflowFailureError
+    definition = graph([node("d", "delay", {"seconds": "{{ inputs.s | float }}"}), node("t", "transform", {"output": 1})],
+                       [("d", "t")])
+    with pytest.raises(WorkflowFailureError) as caught:
+        await asyncio.wait_for(run(client, task_queue, definition, {"s": seconds}), 30)
+    summary = caught.value.cause.details[0]
+    assert summary["nodes"]["d"]["state"] == "failed"
+    assert summary["nodes"]["d"]["error"]["code"] == "invalid_config"
+    assert summary["nodes"]["t"]["state"] == "cancelled"
+
+
+async def test_cancelled_execution_closes_its_pending_approval(client, task_queue, worker):
+    definition = graph([node("ok", "approval", {"approvers": ["alice"]})])
+    plan = compile_definition(definition, REGISTRY)
+    handle = await start_graph(client, plan, {}, task_queue=task_queue)
+    await wait_for(handle, lambda p: p.nodes["ok"].state == "waiting")
+    await handle.cancel()
+    with pytest.raises(Exception):
+        await handle.result()
+    approvals = await handle.query("approvals")
+    assert [a["status"] for a in approvals] == ["cancelled"]
