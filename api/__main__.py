@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import uvicorn
 
 from api.app import create_app
 from api.settings import get_api_settings
 
+_TOKEN = re.compile(r"(token=)[^&\s\"']+")
+
+
+class RedactTokens(logging.Filter):
+    """uvicorn logs each WebSocket handshake with its query string, and the
+    live-monitoring socket may carry `?token=<JWT>`: never write it out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(_TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _TOKEN.sub(r"\1***", record.msg)
+        return True
+
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_api_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level="info", access_log=False)
+    config = uvicorn.Config(create_app(settings), host=settings.api_host, port=settings.api_port,
+                            log_level="info", access_log=False)
+    # After Config: it (re)configures uvicorn's loggers.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(RedactTokens())
+    uvicorn.Server(config).run()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.reruns import launch_options
 from api.settings import ApiSettings
 from core.db.models import Execution
-from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID
+from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID, temporal_workflow_id
 from workflows.plan import GraphInput, Plan
 
 log = logging.getLogger(__name__)
@@ -63,15 +63,23 @@ async def start(client: Client, settings: ApiSettings, row: Execution) -> str:
         return desc.run_id
 
 
-async def mark_started(session: AsyncSession, execution_id: str, run_id: str) -> None:
+async def mark_started(session: AsyncSession, execution_id: str, run_id: str,
+                       client: Client | None = None) -> None:
     """pending -> running; never overwrites the final status the workflow may
-    already have recorded."""
+    already have recorded. A row cancelled while its start was in flight gets
+    its just-started workflow cancelled, so the two agree."""
     await session.execute(update(Execution).where(Execution.id == execution_id).values(
         temporal_run_id=run_id))
     await session.execute(update(Execution).where(
         Execution.id == execution_id, Execution.status == "pending",
     ).values(status="running", started_at=datetime.now(UTC)))
+    status = await session.scalar(select(Execution.status).where(Execution.id == execution_id))
     await session.commit()
+    if status == "cancelled" and client is not None:
+        try:
+            await client.get_workflow_handle(temporal_workflow_id(execution_id)).cancel()
+        except RPCError as err:
+            log.warning("could not cancel %s after a cancel raced its start: %s", execution_id, err)
 
 
 async def reconcile_once(sessions: async_sessionmaker[AsyncSession], client: Client,
@@ -93,7 +101,7 @@ async def reconcile_once(sessions: async_sessionmaker[AsyncSession], client: Cli
                     continue
                 await mark_failed(session, row.id, f"could not start: {err.message}")
             else:
-                await mark_started(session, row.id, run_id)
+                await mark_started(session, row.id, run_id, client)
             done += 1
         return done
 
@@ -106,10 +114,37 @@ async def mark_failed(session: AsyncSession, execution_id: str, message: str) ->
     await session.commit()
 
 
+async def sweep_closed(sessions: async_sessionmaker[AsyncSession], client: Client, since: datetime) -> int:
+    """Rows still 'running' whose execution closed without recording itself
+    (terminated from the Web UI or CLI, timed out, terminate_other overlap, a
+    record activity that gave up) get Temporal's final status."""
+    query = (f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus != 'Running' "
+             f"AND CloseTime > '{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'")
+    closed = {}
+    async for wf in client.list_workflows(query):
+        if wf.id.startswith("exec-") and closed_status(wf.status):
+            closed[wf.id.removeprefix("exec-")] = (closed_status(wf.status), wf.close_time)
+    fixed = 0
+    async with sessions() as session:
+        for execution_id, (status, close_time) in closed.items():
+            result = await session.execute(update(Execution).where(
+                Execution.id == execution_id, Execution.status == "running",
+            ).values(status=status, finished_at=close_time or datetime.now(UTC),
+                     error={"code": f"closed_{status}", "message":
+                            f"the execution was {status} in Temporal without recording its summary"}))
+            fixed += result.rowcount
+        await session.commit()
+    return fixed
+
+
 async def reconcile_forever(sessions, temporal, settings: ApiSettings) -> None:
+    since = datetime.now(UTC) - timedelta(days=7)  # first round: whatever closed while we were down
     while True:
         try:
             await reconcile_once(sessions, await temporal.get(), settings)
+            swept_at = datetime.now(UTC)
+            await sweep_closed(sessions, await temporal.get(), since)
+            since = swept_at - timedelta(minutes=2)  # overlap: visibility lags a little
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries

@@ -50,13 +50,33 @@ CronExpression = Annotated[str, Field(max_length=200), AfterValidator(check_cron
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_time_zone)]
 
 
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
+MAX_SPAN_S = 10 * 365 * 86400
+
+
+def check_when(value: datetime) -> datetime:
+    """Aware and within what Temporal (protobuf timestamps) can hold."""
+    if value.tzinfo is None:
+        raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if not EARLIEST <= utc <= LATEST:
+        raise ValueError("must be between 1970-01-01 and 9000-01-01 (UTC)")
+    return value
+
+
+When = Annotated[datetime, AfterValidator(check_when)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class IntervalSpec(Strict):
     every_s: float = Field(ge=1, le=10 * 365 * 86400, description="seconds between runs")
-    offset_s: float = Field(0, ge=0, description="shifts the runs within each interval")
+    offset_s: float = Field(0, ge=0, le=MAX_SPAN_S, description="shifts the runs within each interval")
 
 
 class SpecBody(Strict):
@@ -64,8 +84,8 @@ class SpecBody(Strict):
     intervals: list[IntervalSpec] = Field(default_factory=list, max_length=20)
     time_zone: TimeZone | None = Field(None, description="IANA name, e.g. Europe/Paris; default UTC")
     jitter_s: float = Field(0, ge=0, le=86400, description="random delay of each run, up to this")
-    start_at: datetime | None = None
-    end_at: datetime | None = None
+    start_at: When | None = None
+    end_at: When | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -100,7 +120,7 @@ class SpecBody(Strict):
 
 class PolicyBody(Strict):
     overlap: Overlap = Field("skip", description="what to do when a run is still going at the next time")
-    catchup_window_s: float | None = Field(None, ge=10, description="how late a missed run may still start")
+    catchup_window_s: float | None = Field(None, ge=10, le=MAX_SPAN_S, description="how late a missed run may still start")
     pause_on_failure: bool = False
 
 
@@ -142,8 +162,8 @@ class TriggerBody(Strict):
 
 
 class BackfillBody(Strict):
-    start_at: datetime
-    end_at: datetime
+    start_at: When
+    end_at: When
     overlap: Overlap = Field("allow_all", description="policy for the backfilled runs")
 
     @field_validator("end_at")
@@ -341,8 +361,12 @@ async def follow_latest(session: AsyncSession, temporal: Any, principal: Princip
             continue
         action = temporal_action(row, plan, await owner_name(session, row.owner_id), settings)
 
-        def replace(inp: ScheduleUpdateInput, action=action) -> ScheduleUpdate:
+        def replace(inp: ScheduleUpdateInput, action=action, version=plan.version) -> ScheduleUpdate | None:
             schedule = inp.description.schedule
+            # Two saves racing: never let the slower one put an older version back.
+            installed = _installed_version(schedule.action)
+            if installed is not None and version is not None and installed >= version:
+                return None
             schedule.action = action
             return ScheduleUpdate(schedule=schedule)
 
@@ -354,6 +378,11 @@ async def follow_latest(session: AsyncSession, temporal: Any, principal: Princip
         row.updated_at = datetime.now(UTC)
     await session.commit()
     return done
+
+
+def _installed_version(action: Any) -> int | None:
+    attributes = getattr(action, "typed_search_attributes", None)
+    return attributes.get(SA_VERSION) if attributes else None
 
 
 async def pause(client: Client, session: AsyncSession, row: ScheduleRow, reason: str) -> None:

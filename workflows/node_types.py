@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Kind = Literal["activity", "workflow"]
+MAX_WAIT_S = 366 * 86400  # longest approval wait or escalation step: a year
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,12 @@ class SubWorkflowConfig(NodeConfig):
 
     definition: dict[str, Any] | None = None
     workflow_id: str | None = Field(None, description="a saved workflow (resolved at compile time)")
-    version: int | None = None
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
     inputs: dict[str, Any] = Field(default_factory=dict)
 
 
 class EscalationStep(NodeConfig):
-    after_s: float = Field(gt=0, description="seconds after the request")
+    after_s: float = Field(gt=0, le=MAX_WAIT_S, description="seconds after the request")
     add_approvers: list[str] = Field(default_factory=list)
     notify: bool = True
 
@@ -56,7 +57,7 @@ class EscalationStep(NodeConfig):
 class ApprovalConfig(NodeConfig):
     approvers: list[str] = Field(min_length=1, description="'alice', 'user:alice', 'role:lead', 'scope:admin'")
     quorum: int = Field(1, ge=1, description="approvals needed; one rejection rejects")
-    timeout_s: float | None = Field(None, gt=0)
+    timeout_s: float | None = Field(None, gt=0, le=MAX_WAIT_S)
     on_timeout: Literal["approve", "reject", "fail", "escalate"] = "fail"
     escalate_to: list[str] = Field(default_factory=list, description="added when on_timeout is 'escalate'")
     escalation: list[EscalationStep] = Field(default_factory=list)

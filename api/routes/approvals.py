@@ -10,6 +10,8 @@ owner and admins; anyone else gets 404.
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -165,7 +167,7 @@ async def request_run(workflow_id: ResourceId, body: GateRequest, principal: Exe
     except Exception as err:  # noqa: BLE001 - Temporal unreachable: the reconciler starts it later
         log.warning("start of %s deferred to the reconciler: %s", eid, err)
     else:
-        await runs.mark_started(session, eid, run_id)
+        await runs.mark_started(session, eid, run_id, await state.temporal.get())
     await session.refresh(row)
     approval_id = f"{eid}:{GATE_NODE}"
     return GateAccepted(
@@ -242,11 +244,15 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
     _check_visible(known, target, principal)
     client = await state.temporal.get()
     handle = client.get_workflow_handle(target.workflow_id)
+    await session.commit()  # hold no transaction (or connection) while Temporal answers
     try:
-        new_state = await handle.execute_update(
+        new_state = await asyncio.wait_for(handle.execute_update(
             "decide", Decision(approval_id=approval_id, user=principal.user.username,
                                principals=principals(principal), decision=decision, comment=body.comment),
-            result_type=ApprovalState)
+            result_type=ApprovalState), UPDATE_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        raise ApiError(503, "temporal_unavailable",
+                       "no worker took the decision in time; nothing was recorded, try again") from None
     except WorkflowUpdateFailedError as err:
         raise _refused(getattr(err.cause, "message", None) or str(err.cause or err)) from None
     except RPCError as err:
@@ -262,6 +268,11 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
     except Exception:  # noqa: BLE001 - the decision stands; the activity writes the mirror
         log.exception("mirror of %s not written by the API", approval_id)
     return _public(new_state, state, target.mirror, target.execution.workflow_id, None, live=True)
+
+
+# An update waits for a worker to run the validator; when none polls (a
+# deploy, a crash) it would wait forever.
+UPDATE_TIMEOUT_S = 15.0
 
 
 def _refused(reason: str) -> ApiError:

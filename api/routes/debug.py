@@ -15,7 +15,7 @@ from temporalio.service import RPCError
 
 from api.access import load_execution
 from api.debugger import sessions, timeline
-from api.deps import ExecuteUser, ReadUser, SessionDep, StateDep
+from api.deps import DeleteUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import ResourceId, Strict
 from core.db.base import new_id
@@ -141,7 +141,7 @@ def _save(row: DebugSession, **changes: Any) -> None:
 
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionPublic)
-async def create_session(body: SessionCreate, principal: ReadUser, session: SessionDep,
+async def create_session(body: SessionCreate, principal: ExecuteUser, session: SessionDep,
                          state: StateDep) -> SessionPublic:
     """Replays the execution's history (nothing runs again) with the cursor at the start."""
     execution = await load_execution(session, principal, body.execution_id)
@@ -167,7 +167,7 @@ async def get_session(session_id: ResourceId, principal: ReadUser, session: Sess
 
 
 @router.post("/sessions/{session_id}/refresh", response_model=SessionPublic)
-async def refresh_session(session_id: ResourceId, principal: ReadUser, session: SessionDep,
+async def refresh_session(session_id: ResourceId, principal: ExecuteUser, session: SessionDep,
                           state: StateDep) -> SessionPublic:
     """Replays again: a running execution shows what happened since."""
     row = await _load(session, principal, session_id)
@@ -181,7 +181,7 @@ async def refresh_session(session_id: ResourceId, principal: ReadUser, session: 
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_session(session_id: ResourceId, principal: ReadUser, session: SessionDep) -> Response:
+async def delete_session(session_id: ResourceId, principal: DeleteUser, session: SessionDep) -> Response:
     row = await _load(session, principal, session_id)
     await session.delete(row)
     await session.commit()
@@ -189,7 +189,7 @@ async def delete_session(session_id: ResourceId, principal: ReadUser, session: S
 
 
 @router.post("/sessions/{session_id}/breakpoints", status_code=status.HTTP_201_CREATED, response_model=Breakpoint)
-async def add_breakpoint(session_id: ResourceId, body: BreakpointCreate, principal: ReadUser,
+async def add_breakpoint(session_id: ResourceId, body: BreakpointCreate, principal: ExecuteUser,
                          session: SessionDep) -> Breakpoint:
     row = await _load(session, principal, session_id)
     known = {b["node_id"] for b in (row.state or {}).get("timeline", [])} | {
@@ -211,7 +211,7 @@ async def add_breakpoint(session_id: ResourceId, body: BreakpointCreate, princip
 
 
 @router.delete("/sessions/{session_id}/breakpoints/{bp_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_breakpoint(session_id: ResourceId, bp_id: BreakpointId, principal: ReadUser,
+async def delete_breakpoint(session_id: ResourceId, bp_id: BreakpointId, principal: ExecuteUser,
                             session: SessionDep) -> Response:
     row = await _load(session, principal, session_id)
     kept = [b for b in row.breakpoints or [] if b["id"] != bp_id]

@@ -81,7 +81,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
     except Exception as err:  # noqa: BLE001 - Temporal unreachable: the reconciler starts it later
         log.warning("start of %s deferred to the reconciler: %s", eid, err)
     else:
-        await runs.mark_started(session, eid, run_id)
+        await runs.mark_started(session, eid, run_id, await state.temporal.get())
     await session.refresh(row)
     return _accepted(row, state)
 
@@ -133,8 +133,9 @@ async def get_result(execution_id: ResourceId, principal: ReadUser, session: Ses
         return ExecutionResult(id=row.id, status=row.status, error=row.error,
                                outputs={k: v.get("output") for k, v in (row.nodes or {}).items()})
     progress = await _live_progress(state, row)
-    if progress is None or progress.status == "running":
-        raise ApiError(409, "not_finished", f"the execution is {row.status}")
+    if progress is None or progress.status in ("running", "awaiting_approval"):
+        status_ = progress.status if progress else row.status
+        raise ApiError(409, "not_finished", f"the execution is {status_}")
     return ExecutionResult(id=row.id, status=progress.status, error=progress.error,
                            outputs={k: v.output for k, v in progress.nodes.items()})
 
@@ -145,16 +146,18 @@ async def cancel_execution(execution_id: ResourceId, principal: ExecuteUser, ses
                            state: StateDep) -> ActionAccepted:
     row = await load_execution(session, principal, execution_id)
     _ensure_open(row)
-    if row.status == "pending":
+    was_pending = row.status == "pending"
+    if was_pending:
         # Not started yet (or the start is in flight): the reconciler skips a
-        # cancelled row; a workflow that did start is cancelled below.
+        # cancelled row; a start that wins the race cancels its workflow
+        # (runs.mark_started), and one that already happened is cancelled below.
         await _close(session, row.id, "cancelled")
     try:
         await (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id).cancel()
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
             raise ApiError(503, "temporal_unavailable", err.message) from None
-    return ActionAccepted(id=row.id, status="cancelled" if row.status == "pending" else "cancel_requested")
+    return ActionAccepted(id=row.id, status="cancelled" if was_pending else "cancel_requested")
 
 
 @router.post("/api/v1/executions/{execution_id}/terminate", status_code=status.HTTP_202_ACCEPTED,

@@ -93,7 +93,7 @@ async def rerun(execution_id: ResourceId, body: RerunCreate, principal: ExecuteU
     except Exception:  # noqa: BLE001 - the reconciler starts it
         pass
     else:
-        await runs.mark_started(session, eid, run_id)
+        await runs.mark_started(session, eid, run_id, await state.temporal.get())
     await session.refresh(row)
     return RerunAccepted(
         id=row.id, workflow_id=row.workflow_id or "", version=row.version or 0, status=row.status,

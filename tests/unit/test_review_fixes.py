@@ -56,3 +56,15 @@ def test_quorum_counts_distinct_people(config):
 ])
 def test_reachable_quorums_are_accepted(config):
     assert codes(approval(config)) == set()
+
+
+def test_api_log_filter_redacts_websocket_tokens():
+    import logging
+
+    from api.__main__ import RedactTokens
+
+    record = logging.LogRecord("uvicorn.error", logging.INFO, "x", 1, '%s - "WebSocket %s" [accepted]',
+                               ("127.0.0.1:5", "/api/v1/ws/executions/abc?token=eyJ.a.b&x=1"), None)
+    RedactTokens().filter(record)
+    assert "eyJ" not in record.getMessage()
+    assert "token=***&x=1" in record.getMessage()
