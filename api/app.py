@@ -17,7 +17,7 @@ from api.errors import install_error_handlers
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
 from api.routes import auth, executions, health, workflows
 from api.routes import approvals, schedules
-from api.routes import debug, reruns, ws
+from api.routes import debug, reruns, reset, ws
 from api.schemas import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password
 from api.settings import ApiSettings, get_api_settings
@@ -66,6 +66,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(schedules.router, responses=ERROR_RESPONSES)
     app.include_router(debug.router, responses=ERROR_RESPONSES)
     app.include_router(reruns.router, responses=ERROR_RESPONSES)
+    app.include_router(reset.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

@@ -120,15 +120,18 @@ async def sweep_closed(sessions: async_sessionmaker[AsyncSession], client: Clien
     record activity that gave up) get Temporal's final status."""
     query = (f"WorkflowType = '{WORKFLOW_NAME}' AND ExecutionStatus != 'Running' "
              f"AND CloseTime > '{since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'")
-    closed = {}
+    closed = []
     async for wf in client.list_workflows(query):
         if wf.id.startswith("exec-") and closed_status(wf.status):
-            closed[wf.id.removeprefix("exec-")] = (closed_status(wf.status), wf.close_time)
+            closed.append((wf.id.removeprefix("exec-"), wf.run_id, closed_status(wf.status), wf.close_time))
     fixed = 0
     async with sessions() as session:
-        for execution_id, (status, close_time) in closed.items():
+        for execution_id, run_id, status, close_time in closed:
+            # Only the run the row follows: a run replaced by a reset
+            # (api/routes/reset.py) closed too, but the row has moved on.
             result = await session.execute(update(Execution).where(
                 Execution.id == execution_id, Execution.status == "running",
+                (Execution.temporal_run_id == run_id) | Execution.temporal_run_id.is_(None),
             ).values(status=status, finished_at=close_time or datetime.now(UTC),
                      error={"code": f"closed_{status}", "message":
                             f"the execution was {status} in Temporal without recording its summary"}))

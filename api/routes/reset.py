@@ -1,0 +1,138 @@
+"""Temporal's reset of the same execution to the point before a node: the
+history up to the workflow task that started the node is kept (upstream nodes
+are not run again), the rest is discarded and the workflow goes on from there
+in a new run of the same Temporal workflow id. The execution row follows the
+new run."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, Field
+from sqlalchemy import update
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.access import load_execution
+from api.debugger.history import fetch, name, node_of_activity, summary
+from api.deps import ExecuteUser, SessionDep, StateDep
+from api.errors import ApiError
+from api.schemas import ResourceId, Strict
+from core.db.models import Execution
+from core.temporal import ui_link
+
+router = APIRouter(tags=["executions"])
+
+
+class ResetCreate(Strict):
+    node_id: str = Field(min_length=1, max_length=64, description="reset to the point before this node started")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ResetAccepted(BaseModel):
+    id: str
+    status: str
+    node_id: str
+    temporal_workflow_id: str
+    previous_run_id: str
+    temporal_run_id: str
+    reset_event_id: int = Field(description="the WorkflowTaskCompleted event the history was reset to")
+    ui_url: str
+
+
+@router.post("/api/v1/executions/{execution_id}/reset", status_code=status.HTTP_202_ACCEPTED,
+             response_model=ResetAccepted,
+             responses={409: {"description": "the node never started in this run's history, it is inside a "
+                                             "sub-workflow, or the execution has not started"},
+                        422: {"description": "the execution's plan has no such node"}})
+async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal: ExecuteUser,
+                          session: SessionDep, state: StateDep) -> ResetAccepted:
+    """Resets the execution's Temporal workflow to the last workflow task
+    completed before `node_id` was scheduled: nodes that finished before that
+    point keep their results; the node and everything after it run again."""
+    row = await load_execution(session, principal, execution_id)
+    plan = row.plan or {}
+    node = next((n for n in plan.get("nodes", []) if n.get("id") == body.node_id), None)
+    if node is None:
+        head = body.node_id.split(".", 1)[0]
+        if _in_child(plan, body.node_id) or ("." in body.node_id and any(
+                n.get("id") == head and n.get("type") == "sub_workflow" for n in plan.get("nodes", []))):
+            raise ApiError(409, "in_sub_workflow", f"node {body.node_id!r} is inside a sub-workflow: reset to "
+                           "before its sub_workflow node instead")
+        raise ApiError(422, "unknown_node", f"the execution has no node {body.node_id!r}")
+    if not row.temporal_run_id:
+        raise ApiError(409, "not_started", f"the execution is {row.status} and has no Temporal run yet")
+    client = await state.temporal.get()
+    try:
+        history = await fetch(client, row.temporal_workflow_id, row.temporal_run_id)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(409, "history_unavailable", "the execution's Temporal history is gone") from None
+        raise ApiError(503, "temporal_unavailable", err.message) from None
+    event_id = reset_point(history.events, node, row.temporal_workflow_id)
+    if event_id is None:
+        raise ApiError(409, "node_not_started",
+                       f"node {body.node_id!r} never started in this run (skipped, or not reached)")
+    reason = body.reason or f"reset to before node {body.node_id} by {principal.user.username}"
+    try:
+        response = await client.workflow_service.reset_workflow_execution(ResetWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=row.temporal_workflow_id,
+                                                 run_id=row.temporal_run_id),
+            reason=reason, workflow_task_finish_event_id=event_id, request_id=str(uuid.uuid4())))
+    except RPCError as err:
+        if err.status in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.FAILED_PRECONDITION,
+                          RPCStatusCode.NOT_FOUND):
+            raise ApiError(409, "reset_refused", f"Temporal refused the reset: {err.message}") from None
+        raise ApiError(503, "temporal_unavailable", err.message) from None
+    previous, new_run = row.temporal_run_id, response.run_id
+    # Only while the row still names the old run: if the new run has already
+    # recorded itself (record_execution upserts by execution id), it stands.
+    await session.execute(update(Execution).where(
+        Execution.id == row.id, Execution.temporal_run_id == previous,
+    ).values(temporal_run_id=new_run, status="running", finished_at=None, error=None, duration_ms=None))
+    await session.commit()
+    return ResetAccepted(id=row.id, status="running", node_id=body.node_id,
+                         temporal_workflow_id=row.temporal_workflow_id, previous_run_id=previous,
+                         temporal_run_id=new_run, reset_event_id=event_id,
+                         ui_url=ui_link(state.settings, row.temporal_workflow_id, new_run))
+
+
+def reset_point(events: list[HistoryEvent], node: dict[str, Any], workflow_id: str) -> int | None:
+    """The id of the last WorkflowTaskCompleted before the first event that
+    started the node, or None when the node never started in this history."""
+    last_completed: int | None = None
+    for event in events:
+        kind = name(event)
+        if kind == "WorkflowTaskCompleted":
+            last_completed = event.event_id
+        elif _starts(event, kind, node, workflow_id):
+            return last_completed
+    return None
+
+
+def _starts(event: HistoryEvent, kind: str, node: dict[str, Any], workflow_id: str) -> bool:
+    nid = node["id"]
+    if kind == "ActivityTaskScheduled":
+        attrs = event.activity_task_scheduled_event_attributes
+        if node_of_activity(attrs.activity_id) == nid:
+            return True
+        # an approval node has no activity of its own: its "opened" notification marks it
+        return node.get("type") == "approval" and (summary(event) or "") == f"approval requested: {nid}"
+    if kind == "TimerStarted":
+        return (summary(event) or "").rsplit(" (", 1)[0] == nid
+    if kind == "StartChildWorkflowExecutionInitiated":
+        return event.start_child_workflow_execution_initiated_event_attributes.workflow_id == f"{workflow_id}.{nid}"
+    return False
+
+
+def _in_child(plan: dict[str, Any], node_id: str) -> bool:
+    for node in plan.get("nodes", []):
+        child = node.get("child") or {}
+        if any(n.get("id") == node_id for n in child.get("nodes", [])) or _in_child(child, node_id):
+            return True
+    return False
