@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from cli.devserver import start_temporal, wait_for_port
+from cli.devserver import die_with_parent, start_temporal, wait_for_port
 from core.settings import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +49,8 @@ def _port_free(port: int) -> bool:
 def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
     log = open(DATA / f"{name}.log", "ab")
     print(f"starting {name} (log: .data/{name}.log)", flush=True)
-    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=die_with_parent)
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
