@@ -23,9 +23,14 @@ def start_embedded_postgres(data_dir: Path) -> str:
 
 
 def stop_embedded_postgres(data_dir: Path) -> None:
+    """Stops the server (keeping its data) when this process holds the last handle."""
     import pgserver
 
-    pgserver.get_server(Path(data_dir).resolve(), cleanup_mode="stop").cleanup()
+    server = pgserver.get_server(Path(data_dir).resolve(), cleanup_mode="stop")
+    # get_server hands back this process's cached handle with the mode it was
+    # created with (None when this process started it): ask for a stop.
+    server.cleanup_mode = "stop"
+    server.cleanup()
 
 
 if __name__ == "__main__":
