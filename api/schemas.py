@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from workflows.plan import DebugOptions
 
@@ -43,7 +43,25 @@ class UserPublic(BaseModel):
     id: str
     username: str
     is_admin: bool
+    roles: list[str] = Field(default_factory=list, description="what approvers `role:<name>` match")
     created_at: datetime
+
+
+ROLE_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+MAX_ROLES = 20
+Role = Annotated[str, Field(pattern=ROLE_PATTERN)]
+
+
+class RolesUpdate(Strict):
+    roles: list[Role] = Field(max_length=MAX_ROLES,
+                              description="replaces the user's roles; duplicates are dropped, order is kept")
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, roles: list[str]) -> list[str]:
+        if "admin" in roles:
+            raise ValueError("admin is a flag, not a role")
+        return list(dict.fromkeys(roles))
 
 
 class Me(UserPublic):

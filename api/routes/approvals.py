@@ -110,8 +110,10 @@ class ApprovalPublic(BaseModel):
 # -- who is asking -------------------------------------------------------------------
 
 def principals(principal: Principal) -> list[str]:
-    """What an approver entry may name: user:<name>, scope:<scope>, role:<role>."""
+    """What an approver entry may name: user:<name>, scope:<scope>, role:<role> (each role the
+    user holds, and role:admin for an admin using an admin-scoped token)."""
     found = [f"user:{principal.user.username}", *(f"scope:{s}" for s in sorted(principal.scopes))]
+    found += [f"role:{r}" for r in sorted(set(principal.user.roles or [])) if r != "admin"]
     if principal.is_admin:
         found.append("role:admin")
     return found

@@ -1,4 +1,4 @@
-"""/api/v1/auth: register, token (OAuth2 password flow), me."""
+"""/api/v1/auth: register, token (OAuth2 password flow), me, and (admin) a user's roles."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import AnyUser, SessionDep, StateDep
-from api.errors import ApiError
-from api.schemas import Me, Token, UserCreate, UserPublic
+from api.deps import AdminUser, AnyUser, SessionDep, StateDep
+from api.errors import ApiError, not_found
+from api.schemas import Me, ResourceId, RolesUpdate, Token, UserCreate, UserPublic
 from api.security import allowed_scopes, hash_password, verify_password
 from core.db.models import User
 
@@ -53,4 +53,22 @@ async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
 @router.get("/me", response_model=Me)
 async def me(principal: AnyUser) -> Me:
     return Me(id=principal.user.id, username=principal.user.username, is_admin=principal.user.is_admin,
-              created_at=principal.user.created_at, scopes=sorted(principal.scopes))
+              roles=list(principal.user.roles or []), created_at=principal.user.created_at,
+              scopes=sorted(principal.scopes))
+
+
+@router.put("/users/{user_id}/roles", response_model=UserPublic,
+            responses={404: {"description": "unknown user"},
+                       422: {"description": "an invalid or reserved role name, or more than 20 roles"}})
+async def set_roles(user_id: ResourceId, body: RolesUpdate, principal: AdminUser, session: SessionDep,
+                    request: Request) -> User:
+    """Replaces a user's roles (admin only). Approvers `role:<name>` match the users holding
+    that role from their next request on (`admin` is the account flag, not a role)."""
+    request.scope["agentic.resource"] = ("users", user_id)
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    user.roles = body.roles
+    await session.commit()
+    await session.refresh(user)
+    return user

@@ -14,7 +14,7 @@ from .helpers import wait_finished
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # {wf} and {ex} are filled with the owner's resources
+    path: str  # {wf} and {ex} are filled with the owner's resources, {user} with the owner's id
     scope: str | None  # the scope the route requires (None: any valid token)
     ok: int
     needs: str = "wf"  # "none", "wf", "done" (finished execution), "running"
@@ -41,6 +41,8 @@ ROUTES = [
     Route("GET", "/api/v1/executions/{ex}/result", "read", 200, needs="done"),
     Route("POST", "/api/v1/executions/{ex}/cancel", "execute", 202, needs="running"),
     Route("POST", "/api/v1/executions/{ex}/terminate", "admin", 202, needs="running", admin_only=True),
+    Route("PUT", "/api/v1/auth/users/{user}/roles", "admin", 200, needs="none", body={"roles": ["lead"]},
+          admin_only=True),
 ]
 WRONG_SCOPE = {"read": "write", "write": "read", "execute": "read", "delete": "read write", "admin": None}
 
@@ -54,6 +56,7 @@ async def people(api, admin_headers):
         assert response.status_code == 201, response.text
         tokens[who] = await login(api, username, "password-" + who)
         tokens[who + "_name"] = username
+        tokens[who + "_id"] = (await api.get("/api/v1/auth/me", headers=tokens[who])).json()["id"]
     for scope in ("read", "write", "read write"):
         tokens["owner:" + scope] = await login(api, tokens["owner_name"], "password-owner", scope)
     return tokens
@@ -61,11 +64,11 @@ async def people(api, admin_headers):
 
 async def owner_resources(api, people, needs: str) -> dict:
     if needs == "none":
-        return {"wf": "-", "ex": "-"}
+        return {"wf": "-", "ex": "-", "user": people["owner_id"]}
     headers = people["owner"]
     definition = slow("running", 60) if needs == "running" else three_nodes()
     wf = (await api.post("/api/v1/workflows", json=definition, headers=headers)).json()
-    out = {"wf": wf["id"], "ex": "-"}
+    out = {"wf": wf["id"], "ex": "-", "user": people["owner_id"]}
     if needs in ("done", "running"):
         body = {"inputs": {"who": "x"}} if needs == "done" else {}
         ex = await api.post(f"/api/v1/workflows/{wf['id']}/executions", json=body, headers=headers)
