@@ -8,6 +8,8 @@ histories of the new code next to the old ones (never replace the old ones):
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 import uuid
 from pathlib import Path
 
@@ -62,6 +64,25 @@ GRAPHS = {
 }
 
 
+def portable(history_json: str) -> str:
+    """Failure stack traces name files of the recording machine; replay does
+    not read them, so they are dropped and the history runs anywhere."""
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "stackTrace"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return json.dumps(strip(json.loads(history_json)), indent=2) + "\n"
+
+
+def strip_recorded() -> None:
+    for path in sorted(HERE.glob("*.json")):
+        path.write_text(portable(path.read_text()))
+        print("made portable:", path.name)
+
+
 async def main() -> None:
     port = free_port()
     server = start_temporal(port=port)
@@ -82,7 +103,7 @@ async def main() -> None:
                     target = HERE / f"{name}.json"
                     if target.exists():
                         target = HERE / f"{name}-{uuid.uuid4().hex[:6]}.json"
-                    target.write_text(history.to_json())
+                    target.write_text(portable(history.to_json()))
                     print("recorded", target.name)
     finally:
         server.terminate()
@@ -90,4 +111,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:] == ["--strip"]:
+        strip_recorded()  # histories recorded before stack traces were dropped
+    else:
+        asyncio.run(main())
