@@ -71,12 +71,14 @@ async def cmd_run(args) -> int:
     print(f"started {handle.id}  {ui_link(settings, handle.id, handle.result_run_id)}", file=sys.stderr)
     seen: dict[str, str] = {}
     watcher = asyncio.create_task(_watch(handle, seen))
+    failure = ""
     try:
         result = await handle.result()
         code = 0
     except WorkflowFailureError as err:
         details = getattr(err.cause, "details", None)
         result = GraphResult.model_validate(details[0]) if details else None
+        failure = str(err.cause)  # e.g. a timeout or a termination: no summary attached
         code = 1
     finally:
         watcher.cancel()
@@ -84,7 +86,7 @@ async def cmd_run(args) -> int:
         _print_changes(seen, result)
         print(json.dumps(result.model_dump(mode="json")))
     else:
-        print(json.dumps({"status": "failed", "error": str(err.cause)}))
+        print(json.dumps({"status": "failed", "error": failure}))
     return code
 
 
