@@ -7,6 +7,7 @@ from typing import Any
 
 from api.errors import ApiError
 from core.db.models import Execution
+from workflows.graph import ancestors_of
 from workflows.plan import DebugOptions, NodeSummary, Plan
 
 REUSABLE = frozenset({"succeeded", "skipped"})
@@ -27,14 +28,7 @@ def launch_options(row: Execution) -> dict[str, Any]:
 
 def upstream_of(plan: Plan, node_id: str) -> list[str]:
     """Every ancestor of node_id, in plan (topological) order."""
-    upstream = {n.id: n.upstream for n in plan.nodes}
-    seen: set[str] = set()
-    todo = list(upstream.get(node_id, []))
-    while todo:
-        nid = todo.pop()
-        if nid not in seen:
-            seen.add(nid)
-            todo.extend(upstream.get(nid, []))
+    seen = ancestors_of({n.id: n.upstream for n in plan.nodes}, node_id)
     return [n.id for n in plan.nodes if n.id in seen]
 
 

@@ -17,8 +17,10 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.errors import ApiError
 from api.reruns import launch_options
 from api.settings import ApiSettings
+from api.state import AppState
 from core.db.models import Execution
 from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID, temporal_workflow_id
 from workflows.plan import GraphInput, Plan
@@ -61,6 +63,25 @@ async def start(client: Client, settings: ApiSettings, row: Execution) -> str:
     except WorkflowAlreadyStartedError:
         desc = await client.get_workflow_handle(row.temporal_workflow_id).describe()
         return desc.run_id
+
+
+async def start_after_commit(session: AsyncSession, state: AppState, row: Execution) -> None:
+    """Steps 2 and 3 of every start, once the pending row is committed: the
+    idempotent start, then pending -> running. Temporal refusing for good fails
+    the row (503); Temporal unreachable leaves it to the reconciler."""
+    client = await state.temporal.get()
+    try:
+        run_id = await start(client, state.settings, row)
+    except RPCError as err:
+        if err.status in PERMANENT_ERRORS:
+            await mark_failed(session, row.id, f"could not start: {err.message}")
+            raise ApiError(503, "start_failed", f"Temporal refused the start: {err.message}") from None
+        log.warning("start of %s deferred to the reconciler: %s", row.id, err)
+    except Exception as err:  # noqa: BLE001 - Temporal unreachable: the reconciler starts it later
+        log.warning("start of %s deferred to the reconciler: %s", row.id, err)
+    else:
+        await mark_started(session, row.id, run_id, client)
+    await session.refresh(row)
 
 
 async def mark_started(session: AsyncSession, execution_id: str, run_id: str,

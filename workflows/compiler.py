@@ -7,7 +7,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from workflows import graph
-from workflows.dsl import WorkflowDefinition
 from workflows.expressions import analyze, is_template, iter_strings
 from workflows.node_types import NodeType
 from workflows.plan import EdgePlan, NodePlan, Plan, RetryPlan

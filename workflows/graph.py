@@ -76,16 +76,19 @@ def unreachable(ids: list[str], edges: list[tuple[str, str]]) -> list[str]:
 def ancestors(ids: list[str], edges: list[tuple[str, str]]) -> dict[str, set[str]]:
     """Every node's transitive upstream set (cycles tolerated)."""
     _, into = _adjacency(edges)
-    result = {}
-    for node in ids:
-        seen, queue = set(), deque(into[node])
-        while queue:
-            parent = queue.popleft()
-            if parent not in seen and parent != node:
-                seen.add(parent)
-                queue.extend(into[parent])
-        result[node] = seen
-    return result
+    return {node: ancestors_of(into, node) for node in ids}
+
+
+def ancestors_of(upstream, node: str) -> set[str]:
+    """One node's transitive upstream set, from its direct predecessors
+    (`upstream[node]`, e.g. the plan's `NodePlan.upstream`)."""
+    seen, queue = set(), deque(upstream.get(node, ()))
+    while queue:
+        parent = queue.popleft()
+        if parent not in seen and parent != node:
+            seen.add(parent)
+            queue.extend(upstream.get(parent, ()))
+    return seen
 
 
 def topological_order(ids: list[str], edges: list[tuple[str, str]]) -> list[str]:

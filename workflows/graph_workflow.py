@@ -284,7 +284,7 @@ class GraphWorkflow:
         except ValidationError as err:
             raise NodeFailed("invalid_config", str(err.errors()[0]["msg"])) from None
         instructions = self._render(config.instructions)
-        context = {k: v for k, v in self._context(node.reads, with_secrets=False).items()}
+        context = self._context(node.reads, with_secrets=False)
         approval = self._desk.open(node.id, config, str(instructions), context)
         state.state = "waiting"
         try:

@@ -14,20 +14,10 @@ from typing import Any
 
 from api.debugger.recorder import Recording
 from workflows.expressions import ExpressionError, analyze, evaluate_condition
+from workflows.graph import ancestors_of
 
 KINDS = {"running": "enter", "paused": "paused", "waiting": "waiting"}
 CONDITION_NAMES = frozenset({"input", "output", "variables", "error", "state", "attempts", "node"})
-
-
-def ancestors(upstream: dict[str, list[str]], node_id: str) -> set[str]:
-    seen: set[str] = set()
-    todo = list(upstream.get(node_id, []))
-    while todo:
-        nid = todo.pop()
-        if nid not in seen:
-            seen.add(nid)
-            todo.extend(upstream.get(nid, []))
-    return seen
 
 
 def build(rec: Recording, children: dict[str, Recording], *, stack: list[dict] | None = None) -> list[dict]:
@@ -46,7 +36,7 @@ def build(rec: Recording, children: dict[str, Recording], *, stack: list[dict] |
         node = plan_nodes.get(nid, {})
         kind = KINDS.get(state, "exit")
         variables = {"inputs": inputs, "nodes": {
-            k: v for k, v in settled.items() if k in ancestors(upstream, nid)}}
+            k: v for k, v in settled.items() if k in ancestors_of(upstream, nid)}}
         if kind in ("enter", "paused", "waiting") or nid not in entered:
             entered[nid] = _node_input(rec, node, variables)
         boundary = {

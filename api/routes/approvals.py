@@ -29,7 +29,7 @@ from api.access import load_workflow
 from api.definitions import compile_version
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
-from api.schemas import ResourceId
+from api.schemas import ExecutionAccepted, ResourceId
 from core.db.base import new_id
 from core.db.models import Approval, Execution, Workflow, WorkflowVersion
 from core.temporal import temporal_workflow_id, ui_link
@@ -61,15 +61,8 @@ class GateRequest(BaseModel):
     approval: ApprovalConfig = Field(description="who approves the run, quorum, timeout, escalation")
 
 
-class GateAccepted(BaseModel):
-    id: str
+class GateAccepted(ExecutionAccepted):
     approval_id: str
-    workflow_id: str
-    version: int
-    status: str
-    temporal_workflow_id: str
-    temporal_run_id: str | None
-    ui_url: str
     link: str
 
 
@@ -159,18 +152,7 @@ async def request_run(workflow_id: ResourceId, body: GateRequest, principal: Exe
     session.add(row)
     await session.commit()
     request.scope["agentic.resource"] = ("executions", eid)
-    try:
-        run_id = await runs.start(await state.temporal.get(), state.settings, row)
-    except RPCError as err:
-        if err.status in runs.PERMANENT_ERRORS:
-            await runs.mark_failed(session, eid, f"could not start: {err.message}")
-            raise ApiError(503, "start_failed", f"Temporal refused the start: {err.message}") from None
-        log.warning("start of %s deferred to the reconciler: %s", eid, err)
-    except Exception as err:  # noqa: BLE001 - Temporal unreachable: the reconciler starts it later
-        log.warning("start of %s deferred to the reconciler: %s", eid, err)
-    else:
-        await runs.mark_started(session, eid, run_id, await state.temporal.get())
-    await session.refresh(row)
+    await runs.start_after_commit(session, state, row)
     approval_id = f"{eid}:{GATE_NODE}"
     return GateAccepted(
         id=eid, approval_id=approval_id, workflow_id=wf.id, version=number,

@@ -71,18 +71,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
         return _same_request(same, wf_id, state)
     request.scope["agentic.resource"] = ("executions", eid)
     # 2. Idempotent start; 3. pending -> running.
-    try:
-        run_id = await runs.start(await state.temporal.get(), state.settings, row)
-    except RPCError as err:
-        if err.status in runs.PERMANENT_ERRORS:
-            await runs.mark_failed(session, eid, f"could not start: {err.message}")
-            raise ApiError(503, "start_failed", f"Temporal refused the start: {err.message}") from None
-        log.warning("start of %s deferred to the reconciler: %s", eid, err)
-    except Exception as err:  # noqa: BLE001 - Temporal unreachable: the reconciler starts it later
-        log.warning("start of %s deferred to the reconciler: %s", eid, err)
-    else:
-        await runs.mark_started(session, eid, run_id, await state.temporal.get())
-    await session.refresh(row)
+    await runs.start_after_commit(session, state, row)
     return _accepted(row, state)
 
 

@@ -8,7 +8,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from temporalio.service import RPCError
 
 from api import runs
 from api.access import load_execution, load_workflow
@@ -84,17 +83,7 @@ async def rerun(execution_id: ResourceId, body: RerunCreate, principal: ExecuteU
     session.add(row)
     await session.commit()  # first the row, then Temporal (see api/runs.py)
     request.scope["agentic.resource"] = ("executions", eid)
-    try:
-        run_id = await runs.start(await state.temporal.get(), state.settings, row)
-    except RPCError as err:
-        if err.status in runs.PERMANENT_ERRORS:
-            await runs.mark_failed(session, eid, f"could not start: {err.message}")
-            raise ApiError(503, "start_failed", f"Temporal refused the start: {err.message}") from None
-    except Exception:  # noqa: BLE001 - the reconciler starts it
-        pass
-    else:
-        await runs.mark_started(session, eid, run_id, await state.temporal.get())
-    await session.refresh(row)
+    await runs.start_after_commit(session, state, row)
     return RerunAccepted(
         id=row.id, workflow_id=row.workflow_id or "", version=row.version or 0, status=row.status,
         temporal_workflow_id=row.temporal_workflow_id, temporal_run_id=row.temporal_run_id,

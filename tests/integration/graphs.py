@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
+
+import pytest
+from temporalio.client import WorkflowFailureError
 
 from activities.registry import REGISTRY
 from core.executions import start_graph
@@ -27,3 +32,30 @@ async def start(client, task_queue: str, definition: dict, inputs: dict | None =
 async def run(client, task_queue: str, definition: dict, inputs: dict | None = None, **kwargs):
     handle = await start(client, task_queue, definition, inputs, **kwargs)
     return await handle.result()
+
+
+async def failed_summary(client, task_queue, definition, inputs=None) -> dict:
+    with pytest.raises(WorkflowFailureError) as caught:
+        await run(client, task_queue, definition, inputs)
+    cause = caught.value.cause
+    assert cause.type == "GraphFailed"
+    return cause.details[0]
+
+
+async def history_text(handle) -> str:
+    """The history as JSON plus every payload decoded (payload data is base64 in JSON)."""
+    raw = (await handle.fetch_history()).to_json()
+    decoded: list[str] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if "metadata" in value and isinstance(value.get("data"), str):
+                decoded.append(base64.b64decode(value["data"]).decode("utf-8", errors="replace"))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(raw))
+    return raw + "\n".join(decoded)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 import time
@@ -14,7 +13,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from cli.devserver import free_port
-from tests.integration.graphs import graph, node, run, start
+from tests.integration.graphs import failed_summary, graph, history_text, node, run, start
 
 FAST_RETRY = {"max_attempts": 3, "initial_interval_s": 0.1, "backoff": 1.0, "max_interval_s": 0.1}
 
@@ -122,33 +121,6 @@ def path(task_queue) -> str:
 def http_node(config: dict, node_id: str = "call", **extra) -> dict:
     return node(node_id, "http_request", {"timeout_s": 5, **config}, timeout_s=10,
                 retry=extra.pop("retry", FAST_RETRY), **extra)
-
-
-async def failed_summary(client, task_queue, definition, inputs=None) -> dict:
-    with pytest.raises(WorkflowFailureError) as caught:
-        await run(client, task_queue, definition, inputs)
-    cause = caught.value.cause
-    assert cause.type == "GraphFailed"
-    return cause.details[0]
-
-
-async def history_text(handle) -> str:
-    """The history as JSON plus every payload decoded (payload data is base64 in JSON)."""
-    raw = (await handle.fetch_history()).to_json()
-    decoded: list[str] = []
-
-    def walk(value):
-        if isinstance(value, dict):
-            if "metadata" in value and isinstance(value.get("data"), str):
-                decoded.append(base64.b64decode(value["data"]).decode("utf-8", errors="replace"))
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(json.loads(raw))
-    return raw + "\n".join(decoded)
 
 
 async def test_get_json_is_parsed(client, task_queue, worker, server, path):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import json
 
 import pytest
-from temporalio.client import WorkflowFailureError
 
-from tests.integration.fake_openai import DEFAULT_USAGE, FakeOpenAI, Reply
-from tests.integration.graphs import graph, node, run, start
+from tests.integration.fake_openai import FakeOpenAI, Reply
+from tests.integration.graphs import failed_summary, graph, history_text, node, run, start
 
 FAST_RETRY = {"max_attempts": 3, "initial_interval_s": 0.1, "backoff": 1.0, "max_interval_s": 0.1}
 
@@ -29,33 +26,6 @@ def llm_settings(settings, fake):
 
 def llm_node(config: dict, **extra) -> dict:
     return node("ask", "llm", config, timeout_s=10, retry=extra.pop("retry", FAST_RETRY), **extra)
-
-
-async def failed_summary(client, task_queue, definition) -> dict:
-    with pytest.raises(WorkflowFailureError) as caught:
-        await run(client, task_queue, definition)
-    cause = caught.value.cause
-    assert cause.type == "GraphFailed"
-    return cause.details[0]
-
-
-async def history_text(handle) -> str:
-    """The history as JSON plus every payload decoded (payload data is base64 in JSON)."""
-    raw = (await handle.fetch_history()).to_json()
-    decoded: list[str] = []
-
-    def walk(value):
-        if isinstance(value, dict):
-            if "metadata" in value and isinstance(value.get("data"), str):
-                decoded.append(base64.b64decode(value["data"]).decode("utf-8", errors="replace"))
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(json.loads(raw))
-    return raw + "\n".join(decoded)
 
 
 async def test_plain_completion(client, task_queue, make_worker, llm_settings, fake):

@@ -11,21 +11,13 @@ import time
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from tests.integration.graphs import graph, node, run, start
+from tests.integration.graphs import failed_summary, graph, node, run, start
 
 FAST_RETRY = {"max_attempts": 2, "initial_interval_s": 0.1, "backoff": 1.0, "max_interval_s": 0.1}
 
 
 def shell_node(node_id: str, config: dict, **extra) -> dict:
     return node(node_id, "shell", config, timeout_s=extra.pop("timeout_s", 10), **extra)
-
-
-async def failed_summary(client, task_queue, definition) -> dict:
-    with pytest.raises(WorkflowFailureError) as caught:
-        await run(client, task_queue, definition)
-    cause = caught.value.cause
-    assert cause.type == "GraphFailed"
-    return cause.details[0]
 
 
 async def test_echo(client, task_queue, worker):

@@ -6,10 +6,7 @@ live breakpoint pauses a running execution and continue resumes it."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
-from collections import Counter
 from datetime import datetime
 
 import pytest
@@ -17,41 +14,15 @@ from temporalio.client import WorkflowFailureError
 from temporalio.api.enums.v1 import EventType
 
 from .graphs import three_nodes
-from .helpers import wait_finished
+from .helpers import ScriptedServer, wait_finished
 
 
-class CountingServer:
+class CountingServer(ScriptedServer):
     """A tiny HTTP server: counts requests per path (the side-effect counter);
     /fail/... answers 400 (a non-retryable node failure)."""
 
-    def __init__(self) -> None:
-        self.hits: Counter[str] = Counter()
-        self.server: asyncio.AbstractServer | None = None
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    async def __aenter__(self) -> CountingServer:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.close()
-        await self.server.wait_closed()
-
-    async def _handle(self, reader, writer) -> None:
-        with contextlib.suppress(Exception):
-            request = await reader.readuntil(b"\r\n\r\n")
-            path = request.split(b" ", 2)[1].decode().split("?")[0]
-            self.hits[path] += 1
-            status = "400 Bad Request" if path.startswith("/fail") else "200 OK"
-            body = json.dumps({"path": path, "n": self.hits[path]}).encode()
-            writer.write(f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
-                         f"connection: close\r\n\r\n".encode() + body)
-            await writer.drain()
-        writer.close()
+    def status_for(self, path: str) -> int:
+        return 400 if path.startswith("/fail") else 200
 
 
 @pytest.fixture

@@ -7,54 +7,13 @@ inside a sub-workflow (409)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from api import runs
 
-from .helpers import wait_finished
-
-
-class ScriptedServer:
-    """Counts requests per path and answers with the status scripted for the
-    path (200 unless told otherwise)."""
-
-    def __init__(self) -> None:
-        self.hits: Counter[str] = Counter()
-        self.status: dict[str, int] = {}
-        self.delay: dict[str, float] = {}
-        self.server: asyncio.AbstractServer | None = None
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
-
-    async def __aenter__(self) -> ScriptedServer:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.close()
-        await self.server.wait_closed()
-
-    async def _handle(self, reader, writer) -> None:
-        with contextlib.suppress(Exception):
-            request = await reader.readuntil(b"\r\n\r\n")
-            path = request.split(b" ", 2)[1].decode().split("?")[0]
-            self.hits[path] += 1
-            code = self.status.get(path, 200)
-            await asyncio.sleep(self.delay.get(path, 0))
-            body = json.dumps({"path": path, "n": self.hits[path]}).encode()
-            writer.write(f"HTTP/1.1 {code} X\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
-                         f"connection: close\r\n\r\n".encode() + body)
-            await writer.drain()
-        writer.close()
+from .helpers import ScriptedServer, wait_finished
 
 
 @pytest.fixture
