@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "dev-only-change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AGENTIC_", extra="ignore")
 
     environment: str = Field("development", description="'development' or 'production'")
+    # Generated installation keys (core/keys.py) and `make run` state live here.
+    data_dir: str = str(PROJECT_ROOT / ".data")
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -56,12 +60,22 @@ class Settings(BaseSettings):
     approval_webhook_url: str | None = None
     public_api_url: str = "http://127.0.0.1:8000"
 
+    # API -> worker signatures over plans, decisions and debug commands
+    # (workflows/signatures.py); unset: generated under data_dir, never in production.
+    signing_key: str | None = None
+
     # The worker
     worker_max_concurrent_activities: int = 100
 
     @property
     def is_production(self) -> bool:
         return self.environment.lower() == "production"
+
+    def signing_secret(self) -> str:
+        from core.keys import installation_key
+
+        return installation_key("AGENTIC_SIGNING_KEY", self.signing_key, data_dir=self.data_dir,
+                                production=self.is_production)
 
 
 @functools.cache

@@ -29,6 +29,14 @@ class User(Base):
     # Named roles an approver entry `role:<name>` matches (admin is the flag above, not a role).
     roles: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list, server_default="{}")
     created_at: Mapped[datetime] = created_column()
+    # Tokens carry the version they were issued under; bumping it revokes them all.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # Login throttling: consecutive failures and the lock they earned.
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = ts_column()
+
+    # Unique regardless of case (migration 0005): `PT_BOB` cannot sit beside `pt_bob`.
+    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
 
 
 class Workflow(Base):
@@ -62,6 +70,8 @@ class WorkflowVersion(Base):
     node_types: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, default=list)
     privileged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_by: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # {"alice": "<user id>"}: the version's named approvers, resolved when it was saved.
+    approver_ids: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
     created_at: Mapped[datetime] = created_column()
 
     __table_args__ = (UniqueConstraint("workflow_id", "version"),)
