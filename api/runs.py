@@ -46,7 +46,7 @@ async def start(client: Client, settings: ApiSettings, row: Execution) -> str:
         handle = await client.start_workflow(
             WORKFLOW_NAME,
             GraphInput(plan=plan, inputs=row.inputs, execution_id=row.id, record=True, **launch_options(row),
-                       started_by=row.started_by, gate=row.gate),
+                       started_by=row.started_by, owner_id=row.owner_id, gate=row.gate),
             id=row.temporal_workflow_id,
             task_queue=settings.temporal_task_queue,
             search_attributes=TypedSearchAttributes([

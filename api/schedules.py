@@ -281,7 +281,8 @@ def temporal_action(row: ScheduleRow, plan: Plan, owner_name: str | None,
     return ScheduleActionStartWorkflow(
         WORKFLOW_NAME,
         # execution_id "": the interpreter derives it from the run's workflow id.
-        GraphInput(plan=plan, inputs=row.inputs, execution_id="", record=True, started_by=owner_name, meta=meta),
+        GraphInput(plan=plan, inputs=row.inputs, execution_id="", record=True, started_by=owner_name,
+                   owner_id=row.owner_id, meta=meta),
         id=action_workflow_id(row.id),
         task_queue=settings.temporal_task_queue,
         memo={"name": plan.name, "schedule_id": row.id},

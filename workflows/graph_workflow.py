@@ -234,7 +234,8 @@ class GraphWorkflow:
 
     async def _run_activity(self, node: NodePlan) -> NodeOutcome:
         call = NodeCall(execution_id=self._execution_id, node_id=node.id, node_type=node.type,
-                        config=node.config, context=self._context(node.reads, with_secrets=False))
+                        config=node.config, context=self._context(node.reads, with_secrets=False),
+                        owner_id=self._inp.owner_id)
         attempts_before = 0
         for lost in range(MAX_WORKER_LOSSES + 1):
             try:
@@ -328,7 +329,7 @@ class GraphWorkflow:
         if issues:
             raise NodeFailed("invalid_run_inputs", "; ".join(f"{i.path}: {i.message}" for i in issues))
         child_input = GraphInput(plan=node.child, inputs=inputs, execution_id=f"{self._execution_id}.{node.id}",
-                                 started_by=self._inp.started_by)
+                                 started_by=self._inp.started_by, owner_id=self._inp.owner_id)
         try:
             result = await workflow.execute_child_workflow(
                 GraphWorkflow.run, child_input, result_type=GraphResult,

@@ -78,6 +78,8 @@ class GraphInput(BaseModel):
     execution_id: str
     record: bool = Field(False, description="write the execution's summary row to PostgreSQL")
     started_by: str | None = Field(None, description="user name; may not approve unless allowed")
+    owner_id: str | None = Field(None, description="user id the run acts for: secrets resolve with this "
+                                                   "user's access; None: an operator run (CLI)")
     gate: dict[str, Any] | None = Field(None, description="approval config in front of the whole run")
     debug: DebugOptions | None = None
     reuse: dict[str, NodeSummary] = Field(default_factory=dict,
@@ -112,6 +114,7 @@ class NodeCall(BaseModel):
     node_type: str
     config: dict[str, Any]
     context: dict[str, Any]
+    owner_id: str | None = Field(None, description="GraphInput.owner_id: whose secrets the node may use")
 
 
 class NodeOutcome(BaseModel):
