@@ -4,6 +4,7 @@ the row is right even when nobody polls the API."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -16,6 +17,8 @@ from core.db.session import make_engine
 from core.settings import Settings
 from workflows.graph_workflow import RECORD_ACTIVITY
 from workflows.plan import GraphResult
+
+log = logging.getLogger(__name__)
 
 
 class _Recorder:
@@ -45,13 +48,18 @@ class _Recorder:
         }
         # Upsert keyed by execution id: the same result written twice gives the
         # same row (retries are safe). A run started outside the API (no row)
-        # still gets one, visible to admins.
+        # still gets one, visible to admins. An existing row is written only
+        # by its own Temporal execution: no other workflow can overwrite it.
         stmt = insert(Execution).values(
             id=result.execution_id, temporal_workflow_id=info.workflow_id, inputs={}, **values,
             **_from_meta(result.meta),
-        ).on_conflict_do_update(index_elements=[Execution.id], set_=values)
+        ).on_conflict_do_update(index_elements=[Execution.id], set_=values,
+                                where=Execution.temporal_workflow_id == info.workflow_id)
         async with (await self.engine()).begin() as conn:
-            await conn.execute(stmt)
+            written = (await conn.execute(stmt)).rowcount
+        if not written:
+            log.warning("execution %s belongs to another Temporal execution than %s: not recorded",
+                        result.execution_id, info.workflow_id)
 
 
 # A scheduled run has no row until it records itself: the schedule put who and

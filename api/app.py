@@ -24,6 +24,7 @@ from api.settings import ApiSettings, get_api_settings
 from api.state import AppState, TemporalHolder
 from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
+from workflows import signatures
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
                reconcile: bool = True) -> FastAPI:
     settings = settings or get_api_settings()
     settings.check_production()
+    signatures.configure_from(settings)  # what the API hands Temporal is signed
     if not settings.database_url:
         raise RuntimeError("AGENTIC_DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
 

@@ -23,6 +23,7 @@ from api.settings import ApiSettings
 from api.state import AppState
 from core.db.models import Execution
 from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID, temporal_workflow_id
+from workflows import signatures
 from workflows.plan import GraphInput, Plan
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,11 @@ async def start(client: Client, settings: ApiSettings, row: Execution) -> str:
     returns the run id. Safe to call any number of times."""
     plan = Plan.model_validate(row.plan)
     try:
+        launch = GraphInput(plan=plan, inputs=row.inputs, execution_id=row.id, record=True, **launch_options(row),
+                            started_by=row.started_by, owner_id=row.owner_id, gate=row.gate)
         handle = await client.start_workflow(
             WORKFLOW_NAME,
-            GraphInput(plan=plan, inputs=row.inputs, execution_id=row.id, record=True, **launch_options(row),
-                       started_by=row.started_by, owner_id=row.owner_id, gate=row.gate),
+            signatures.signed(launch, "launch"),
             id=row.temporal_workflow_id,
             task_queue=settings.temporal_task_queue,
             search_attributes=TypedSearchAttributes([

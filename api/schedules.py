@@ -34,6 +34,7 @@ from api.settings import ApiSettings
 from core.db.models import Schedule as ScheduleRow
 from core.db.models import User, Workflow, WorkflowVersion
 from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID
+from workflows import signatures
 from workflows.plan import GraphInput, Plan
 from workflows.validation import validate_run_inputs
 
@@ -281,8 +282,8 @@ def temporal_action(row: ScheduleRow, plan: Plan, owner_name: str | None,
     return ScheduleActionStartWorkflow(
         WORKFLOW_NAME,
         # execution_id "": the interpreter derives it from the run's workflow id.
-        GraphInput(plan=plan, inputs=row.inputs, execution_id="", record=True, started_by=owner_name,
-                   owner_id=row.owner_id, meta=meta),
+        signatures.signed(GraphInput(plan=plan, inputs=row.inputs, execution_id="", record=True,
+                                     started_by=owner_name, owner_id=row.owner_id, meta=meta), "launch"),
         id=action_workflow_id(row.id),
         task_queue=settings.temporal_task_queue,
         memo={"name": plan.name, "schedule_id": row.id},

@@ -4,6 +4,7 @@ Ctrl-C stops everything; the next run finds the old state in .data/."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -18,6 +19,9 @@ from core.settings import get_settings
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
+# Behind the UI's public port: the UI itself (reached through cli/ui_gate.py,
+# read-only), the dev server's HTTP API and its metrics. None is for users.
+TEMPORAL_UI_INNER_PORT, TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT = 8234, 7243, 7244
 
 
 def _database_url(env: dict[str, str]) -> str | None:
@@ -68,6 +72,9 @@ def main() -> int:
     DATA.mkdir(exist_ok=True)
     env = dict(os.environ)
     env.setdefault("AGENTIC_TEMPORAL_ADDRESS", f"127.0.0.1:{TEMPORAL_PORT}")
+    ui_writable = env.get("AGENTIC_TEMPORAL_UI_WRITE", "").lower() in ("1", "true", "yes")
+    inner_ports = [TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT] + ([] if ui_writable else [TEMPORAL_UI_INNER_PORT])
+    env["AGENTIC_TEMPORAL_INTERNAL_PORTS"] = json.dumps(inner_ports)
     processes: list[subprocess.Popen] = []
     stopping = False
 
@@ -77,14 +84,21 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    busy = [p for p in (TEMPORAL_PORT, TEMPORAL_UI_PORT, int(env.get("AGENTIC_API_PORT", "8000"))) if not _port_free(p)]
+    ports = (TEMPORAL_PORT, TEMPORAL_UI_PORT, *inner_ports, int(env.get("AGENTIC_API_PORT", "8000")))
+    busy = [p for p in ports if not _port_free(p)]
     if busy:
         print(f"port(s) {busy} already in use: is another `make run` still up (or stopping)?", file=sys.stderr)
         return 1
     try:
         print("starting Temporal dev server (state: .data/temporal.db) ...", flush=True)
-        processes.append(start_temporal(port=TEMPORAL_PORT, ui_port=TEMPORAL_UI_PORT,
-                                        db_file=DATA / "temporal.db", log_file=DATA / "temporal.log"))
+        processes.append(start_temporal(
+            port=TEMPORAL_PORT, ui_port=TEMPORAL_UI_PORT if ui_writable else TEMPORAL_UI_INNER_PORT,
+            http_port=TEMPORAL_HTTP_PORT, metrics_port=TEMPORAL_METRICS_PORT,
+            db_file=DATA / "temporal.db", log_file=DATA / "temporal.log"))
+        if not ui_writable:
+            processes.append(_spawn("ui-gate", [sys.executable, "-m", "cli.ui_gate", "--port", str(TEMPORAL_UI_PORT),
+                                                "--upstream", f"http://127.0.0.1:{TEMPORAL_UI_INNER_PORT}"], env))
+            wait_for_port(TEMPORAL_UI_PORT, processes[-1])
         url = _database_url(env)
         if url:
             env["AGENTIC_DATABASE_URL"] = url
@@ -97,7 +111,8 @@ def main() -> int:
             wait_for_port(api_port, processes[-1])
         settings = get_settings()
         print("\nready:")
-        print(f"  Temporal Web UI   {settings.temporal_ui_url}")
+        print(f"  Temporal Web UI   {settings.temporal_ui_url}"
+              + ("" if ui_writable else "  (read-only; AGENTIC_TEMPORAL_UI_WRITE=1 enables write actions)"))
         print(f"  Temporal server   127.0.0.1:{TEMPORAL_PORT}")
         if api_port:
             print(f"  API               http://127.0.0.1:{api_port}  (docs: /docs)")

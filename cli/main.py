@@ -17,6 +17,7 @@ from activities.registry import REGISTRY
 from core.executions import start_graph
 from core.settings import get_settings
 from core.temporal import connect, ui_link
+from workflows import signatures
 from workflows.compiler import compile_definition
 from workflows.plan import TERMINAL_STATES, GraphResult
 from workflows.validation import DefinitionInvalid, validate_definition, validate_run_inputs
@@ -54,6 +55,7 @@ async def cmd_run(args) -> int:
     except json.JSONDecodeError as err:
         sys.exit(f"--input is not JSON: {err}")
     settings = get_settings()
+    signatures.configure_from(settings)  # the worker runs only signed launches
     try:
         plan = compile_definition(_load(args.file), REGISTRY, output_cap_bytes=settings.node_output_cap_bytes)
     except DefinitionInvalid as err:

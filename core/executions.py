@@ -10,6 +10,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 
 from core.temporal import SA_OWNER, SA_TEMPLATE, SA_VERSION, SA_WORKFLOW_ID, temporal_workflow_id
 from workflows.graph_workflow import WORKFLOW_NAME
+from workflows import signatures
 from workflows.plan import GraphInput, GraphResult, Plan
 
 
@@ -37,7 +38,7 @@ async def start_graph(
     execution_id = execution_id or new_execution_id()
     return await client.start_workflow(
         WORKFLOW_NAME,
-        GraphInput(plan=plan, inputs=inputs, execution_id=execution_id, record=record),
+        signatures.signed(GraphInput(plan=plan, inputs=inputs, execution_id=execution_id, record=record), "launch"),
         id=temporal_workflow_id(execution_id),
         task_queue=task_queue,
         result_type=GraphResult,

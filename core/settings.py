@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     temporal_tls_cert: str | None = Field(None, description="client certificate path (mTLS)")
     temporal_tls_key: str | None = Field(None, description="client key path (mTLS)")
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # Other ports of the Temporal deployment on this host (the dev server's HTTP
+    # API and metrics, the UI behind its read-only gate): never a node's destination.
+    temporal_internal_ports: list[int] = Field(default_factory=list)
 
     # PostgreSQL; unset means `make run` starts an embedded server under .data/
     database_url: str | None = None
@@ -63,6 +66,7 @@ class Settings(BaseSettings):
     # API -> worker signatures over plans, decisions and debug commands
     # (workflows/signatures.py); unset: generated under data_dir, never in production.
     signing_key: str | None = None
+    signing_previous_keys: list[str] = Field(default_factory=list, description="still verify, during rotation")
 
     # The worker
     worker_max_concurrent_activities: int = 100

@@ -14,6 +14,7 @@ from activities.approvals import approval_activities
 from activities.base import ActivityDeps
 from activities.registry import node_activities
 from core.settings import Settings
+from workflows import signatures
 from workflows.graph_workflow import GraphWorkflow
 
 
@@ -40,6 +41,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient,
                  *, task_queue: str | None = None) -> Worker:
+    signatures.configure_from(settings)  # the interpreter runs only launches the API signed
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,

@@ -43,6 +43,8 @@ class Decision(BaseModel):
                                   description="who the user is: user:<name>, role:<role>, scope:<scope>")
     decision: Literal["approve", "reject"]
     comment: str = Field("", max_length=4000)
+    issued_at: str | None = None
+    signature: str | None = Field(None, description="the API's (workflows/signatures.py), bound to the workflow id")
 
 
 class ApprovalChanged(BaseModel):

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
 
     from workflows.approval_desk import ApprovalDesk, ApprovalTimedOut
     from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision
+    from workflows import signatures
     from workflows.expressions import ExpressionError, WorkflowSecrets, evaluate_condition, render_value
     from workflows.node_types import ApprovalConfig
     from workflows.plan import (
@@ -83,6 +84,7 @@ class GraphWorkflow:
 
     @decide.validator
     def _check_decision(self, decision: Decision) -> None:
+        _check_signed(decision, "decision")
         self._desk.check(decision)
 
     @workflow.update(name="debug")
@@ -100,12 +102,14 @@ class GraphWorkflow:
 
     @debug.validator
     def _check_debug(self, command: DebugCommand) -> None:
+        _check_signed(command, "debug")
         if not self._paused:
             raise ApplicationError("no node is paused at a breakpoint", type="not_paused", non_retryable=True)
 
     @workflow.run
     async def run(self, inp: GraphInput) -> GraphResult:
         running: dict[str, asyncio.Task] = {}
+        self._refuse_unsigned()
         try:
             if self._inp.record and not self._inp.execution_id:
                 await self._record()  # a scheduled run: make its row exist while it runs
@@ -126,6 +130,18 @@ class GraphWorkflow:
         self._status = "succeeded"
         await self._finish()
         return self._summary()
+
+    def _refuse_unsigned(self) -> None:
+        """Only launches the API signed run: a plan started straight through
+        Temporal (privileged nodes, someone else's execution id) fails here,
+        before any node or record. A replay skips the check: the original run
+        passed it, and keys may have rotated since."""
+        if not workflow.patched("signed-launch") or workflow.unsafe.is_replaying_history_events():
+            return
+        if not signatures.is_signed(self._inp, "launch"):
+            raise ApplicationError("refused: this execution was not started by the platform's API "
+                                   "(its input carries no valid signature)", type="unsigned_launch",
+                                   non_retryable=True)
 
     async def _pass_gate(self) -> None:
         """An approval in front of the whole execution: nothing runs before it."""
@@ -328,8 +344,10 @@ class GraphWorkflow:
         issues = validate_run_inputs(node.child.inputs_schema, inputs)
         if issues:
             raise NodeFailed("invalid_run_inputs", "; ".join(f"{i.path}: {i.message}" for i in issues))
-        child_input = GraphInput(plan=node.child, inputs=inputs, execution_id=f"{self._execution_id}.{node.id}",
-                                 started_by=self._inp.started_by, owner_id=self._inp.owner_id)
+        # Signed here with the worker's key: the child checks it like any launch.
+        child_input = signatures.signed(GraphInput(
+            plan=node.child, inputs=inputs, execution_id=f"{self._execution_id}.{node.id}",
+            started_by=self._inp.started_by, owner_id=self._inp.owner_id), "launch")
         try:
             result = await workflow.execute_child_workflow(
                 GraphWorkflow.run, child_input, result_type=GraphResult,
@@ -419,6 +437,16 @@ class GraphWorkflow:
             duration_ms=round((finished - self._started).total_seconds() * 1000, 3) if finished else None,
             error=self._error,
         )
+
+
+def _check_signed(command: Decision | DebugCommand, kind: str) -> None:
+    """Update validators: a decision or debug command counts only when the API
+    signed it for this workflow recently (it checked who may send it)."""
+    ok = signatures.is_signed(command, kind, workflow_id=workflow.info().workflow_id) \
+        and signatures.fresh(command.issued_at, workflow.now())
+    if not ok:
+        raise ApplicationError(f"refused: this {kind} was not sent through the platform's API",
+                               type="unsigned_command", non_retryable=True)
 
 
 def _node_failure(err: ActivityError, max_attempts: int) -> NodeFailed:

@@ -70,6 +70,8 @@ class DebugOptions(BaseModel):
 
 class DebugCommand(BaseModel):
     mode: Literal["continue", "step"] = "continue"
+    issued_at: str | None = None
+    signature: str | None = Field(None, description="the API's (workflows/signatures.py), bound to the workflow id")
 
 
 class GraphInput(BaseModel):
@@ -87,6 +89,7 @@ class GraphInput(BaseModel):
     source_execution_id: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict,
                                  description="platform workflow id, version, owner, schedule id: for records")
+    signature: str | None = Field(None, description="the API's over every other field (workflows/signatures.py)")
 
 
 class GraphResult(BaseModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, status
@@ -33,6 +33,7 @@ from api.schemas import ExecutionAccepted, ResourceId
 from core.db.base import new_id
 from core.db.models import Approval, Execution, Workflow, WorkflowVersion
 from core.temporal import temporal_workflow_id, ui_link
+from workflows import signatures
 from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision, approver_matches
 from workflows.node_types import ApprovalConfig
 from workflows.validation import validate_run_inputs
@@ -229,11 +230,13 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
     client = await state.temporal.get()
     handle = client.get_workflow_handle(target.workflow_id)
     await session.commit()  # hold no transaction (or connection) while Temporal answers
+    vote = Decision(approval_id=approval_id, user=principal.user.username, principals=principals(principal),
+                    decision=decision, comment=body.comment, issued_at=datetime.now(UTC).isoformat())
+    # Signed for this workflow: the validator refuses decisions that did not come through here.
+    vote = signatures.signed(vote, "decision", workflow_id=target.workflow_id)
     try:
-        new_state = await asyncio.wait_for(handle.execute_update(
-            "decide", Decision(approval_id=approval_id, user=principal.user.username,
-                               principals=principals(principal), decision=decision, comment=body.comment),
-            result_type=ApprovalState), UPDATE_TIMEOUT_S)
+        new_state = await asyncio.wait_for(handle.execute_update("decide", vote, result_type=ApprovalState),
+                                           UPDATE_TIMEOUT_S)
     except asyncio.TimeoutError:
         raise ApiError(503, "temporal_unavailable",
                        "no worker took the decision in time; nothing was recorded, try again") from None

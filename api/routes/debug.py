@@ -20,6 +20,7 @@ from api.errors import ApiError, not_found
 from api.schemas import ResourceId, Strict
 from core.db.base import new_id
 from core.db.models import DebugSession
+from workflows import signatures
 from workflows.expressions import ExpressionError
 from workflows.plan import DebugCommand, GraphResult
 
@@ -261,7 +262,9 @@ async def _resume(state, execution, mode: str) -> GraphResult | None:
     if not progress.paused_at:
         return None
     try:
-        return await handle.execute_update("debug", DebugCommand(mode=mode), result_type=GraphResult)
+        command = signatures.signed(DebugCommand(mode=mode, issued_at=datetime.now(UTC).isoformat()), "debug",
+                                    workflow_id=execution.temporal_workflow_id)
+        return await handle.execute_update("debug", command, result_type=GraphResult)
     except WorkflowUpdateFailedError as err:
         raise ApiError(409, "not_paused", str(err.cause or err)) from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from temporalio.client import WorkflowFailureError
 
 from activities.registry import REGISTRY
 from core.executions import start_graph
+from workflows import signatures
 from workflows.compiler import compile_definition
+from workflows.plan import DebugCommand, GraphInput
 
 
 def graph(nodes: list[dict], edges: list[tuple] | list[dict] = (), **extra) -> dict[str, Any]:
@@ -59,3 +62,18 @@ async def history_text(handle) -> str:
 
     walk(json.loads(raw))
     return raw + "\n".join(decoded)
+
+
+def launch(**fields) -> GraphInput:
+    """A GraphInput signed as the API signs it (the worker refuses unsigned ones)."""
+    return signatures.signed(GraphInput(**fields), "launch")
+
+
+def command(model, kind: str, workflow_id: str):
+    """A decision or debug command signed for one workflow, as the API sends it."""
+    model = model.model_copy(update={"issued_at": datetime.now(UTC).isoformat()})
+    return signatures.signed(model, kind, workflow_id=workflow_id)
+
+
+def debug_command(handle, mode: str) -> DebugCommand:
+    return command(DebugCommand(mode=mode), "debug", handle.id)

@@ -9,9 +9,9 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.registry import REGISTRY
 from core.executions import start_graph
-from tests.integration.graphs import graph, node
+from tests.integration.graphs import debug_command, graph, launch, node
 from workflows.compiler import compile_definition
-from workflows.plan import DebugCommand, DebugOptions, GraphInput, GraphResult, NodeSummary
+from workflows.plan import DebugOptions, GraphResult, NodeSummary
 
 
 async def wait_for(handle, predicate, timeout=15.0) -> GraphResult:
@@ -37,7 +37,7 @@ async def test_debug_update_refused_when_nothing_is_paused(client, task_queue, w
     plan = compile_definition(graph([node("wait", "delay", {"seconds": 30})]), REGISTRY)
     handle = await start_graph(client, plan, {}, task_queue=task_queue)
     with pytest.raises(WorkflowUpdateFailedError) as caught:
-        await handle.execute_update("debug", DebugCommand(mode="continue"), result_type=GraphResult)
+        await handle.execute_update("debug", debug_command(handle, "continue"), result_type=GraphResult)
     assert "no node is paused" in str(caught.value.cause)
     await handle.cancel()
 
@@ -45,7 +45,7 @@ async def test_debug_update_refused_when_nothing_is_paused(client, task_queue, w
 async def test_live_breakpoint_pauses_and_continue_resumes(client, task_queue, worker):
     plan = compile_definition(chain("a", "b", "c"), REGISTRY)
     handle = await client.start_workflow(
-        "GraphWorkflow", GraphInput(plan=plan, execution_id="bp-" + task_queue,
+        "GraphWorkflow", launch(plan=plan, execution_id="bp-" + task_queue,
                                     debug=DebugOptions(breakpoints=["b"])),
         id=f"exec-bp-{task_queue}", task_queue=task_queue, result_type=GraphResult)
     paused = await wait_for(handle, lambda p: p.paused_at == ["b"])
@@ -54,11 +54,11 @@ async def test_live_breakpoint_pauses_and_continue_resumes(client, task_queue, w
     assert paused.nodes["c"].state == "pending"
     await asyncio.sleep(0.5)
     assert (await handle.query("progress", result_type=GraphResult)).nodes["b"].state == "paused"
-    step = await handle.execute_update("debug", DebugCommand(mode="step"), result_type=GraphResult)
+    step = await handle.execute_update("debug", debug_command(handle, "step"), result_type=GraphResult)
     assert step.paused_at == []
     stepped = await wait_for(handle, lambda p: p.paused_at == ["c"])
     assert stepped.nodes["b"].state == "succeeded" and stepped.nodes["b"].output == 2
-    await handle.execute_update("debug", DebugCommand(mode="continue"), result_type=GraphResult)
+    await handle.execute_update("debug", debug_command(handle, "continue"), result_type=GraphResult)
     result = await handle.result()
     assert result.status == "succeeded" and result.nodes["c"].output == 3
 
@@ -72,7 +72,7 @@ async def test_reuse_settles_recorded_nodes_without_running(client, task_queue, 
     plan = compile_definition(definition, REGISTRY)
     recorded = NodeSummary(state="succeeded", attempts=1, output={"stdout": "99", "exit_code": 0})
     result = await client.execute_workflow(
-        "GraphWorkflow", GraphInput(plan=plan, execution_id="reuse-" + task_queue, reuse={"first": recorded},
+        "GraphWorkflow", launch(plan=plan, execution_id="reuse-" + task_queue, reuse={"first": recorded},
                                     source_execution_id="src"),
         id=f"exec-reuse-{task_queue}", task_queue=task_queue, result_type=GraphResult)
     assert not log.exists(), "a reused node ran again"
@@ -85,16 +85,16 @@ async def test_step_releases_one_node_and_pauses_concurrent_ones(client, task_qu
                         node("c", "transform", {"output": 3})], [("a", "b"), ("a", "c")])
     plan = compile_definition(definition, REGISTRY)
     handle = await client.start_workflow(
-        "GraphWorkflow", GraphInput(plan=plan, execution_id="st-" + task_queue, debug=DebugOptions(breakpoints=["a"])),
+        "GraphWorkflow", launch(plan=plan, execution_id="st-" + task_queue, debug=DebugOptions(breakpoints=["a"])),
         id=f"exec-st-{task_queue}", task_queue=task_queue, result_type=GraphResult)
     await wait_for(handle, lambda p: p.paused_at == ["a"])
-    await handle.execute_update("debug", DebugCommand(mode="step"), result_type=GraphResult)
+    await handle.execute_update("debug", debug_command(handle, "step"), result_type=GraphResult)
     both = await wait_for(handle, lambda p: p.paused_at == ["b", "c"])
     assert both.nodes["a"].state == "succeeded"
-    await handle.execute_update("debug", DebugCommand(mode="step"), result_type=GraphResult)
+    await handle.execute_update("debug", debug_command(handle, "step"), result_type=GraphResult)
     one = await wait_for(handle, lambda p: p.nodes["b"].state == "succeeded")
     assert one.paused_at == ["c"] and one.nodes["c"].state == "paused"
-    await handle.execute_update("debug", DebugCommand(mode="continue"), result_type=GraphResult)
+    await handle.execute_update("debug", debug_command(handle, "continue"), result_type=GraphResult)
     assert (await handle.result()).nodes["c"].output == 3
 
 
@@ -105,7 +105,7 @@ async def test_recorded_skip_is_not_reused_when_the_branch_is_now_taken(client, 
     plan = compile_definition(definition, REGISTRY)
     reuse = {"a": NodeSummary(state="succeeded", attempts=1, output=1), "x": NodeSummary(state="skipped")}
     result = await client.execute_workflow(
-        "GraphWorkflow", GraphInput(plan=plan, inputs={"flag": True}, execution_id="sk-" + task_queue, reuse=reuse),
+        "GraphWorkflow", launch(plan=plan, inputs={"flag": True}, execution_id="sk-" + task_queue, reuse=reuse),
         id=f"exec-sk-{task_queue}", task_queue=task_queue, result_type=GraphResult)
     assert result.nodes["a"].reused and not result.nodes["x"].reused
     assert result.nodes["y"].output == "xy"

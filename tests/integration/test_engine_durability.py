@@ -18,11 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.registry import REGISTRY
 from core.settings import Settings
-from tests.integration.graphs import graph, node, start
+from tests.integration.graphs import graph, launch, node, start
 from worker.app import build_worker
 from workflows.compiler import compile_definition
 from workflows.graph_workflow import GraphWorkflow
-from workflows.plan import GraphInput
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +39,7 @@ async def test_delay_is_a_durable_timer_under_time_skipping():
             async with build_worker(env.client, Settings(), http, task_queue=task_queue):
                 began = time.monotonic()
                 result = await env.client.execute_workflow(
-                    GraphWorkflow.run, GraphInput(plan=plan, inputs={"hours": 5}, execution_id="skip"),
+                    GraphWorkflow.run, launch(plan=plan, inputs={"hours": 5}, execution_id="skip"),
                     id=f"exec-skip-{uuid.uuid4().hex[:6]}", task_queue=task_queue,
                     execution_timeout=timedelta(days=1))
     assert time.monotonic() - began < 10

@@ -20,7 +20,9 @@ from core.settings import Settings
 from worker.app import build_worker
 from workflows.approvals import ApprovalChanged, ApprovalState, Decision
 from workflows.compiler import compile_definition
-from workflows.plan import GraphInput, GraphResult
+from workflows.plan import GraphResult
+
+from tests.integration.graphs import command, launch
 
 from .helpers import wait_finished
 
@@ -175,11 +177,13 @@ async def test_unauthorized_user_refused_by_the_validator(api, client, make_user
     # Straight at Temporal: the update is rejected before it enters history.
     handle = client.get_workflow_handle(f"exec-{eid}")
     with pytest.raises(WorkflowUpdateFailedError) as caught:
-        await handle.execute_update("decide", Decision(approval_id=aid, user=stranger_name, decision="approve"),
+        await handle.execute_update("decide", command(Decision(approval_id=aid, user=stranger_name, decision="approve"),
+                                                            "decision", handle.id),
                                     result_type=ApprovalState)
     assert "is not an approver" in str(caught.value.cause)
     with pytest.raises(WorkflowUpdateFailedError) as unknown:
-        await handle.execute_update("decide", Decision(approval_id=f"{eid}:nope", user=name, decision="approve"),
+        await handle.execute_update("decide", command(Decision(approval_id=f"{eid}:nope", user=name, decision="approve"),
+                                                            "decision", handle.id),
                                     result_type=ApprovalState)
     assert "no approval" in str(unknown.value.cause)
     history = [e async for e in handle.fetch_history_events()]
@@ -315,7 +319,7 @@ async def test_worker_restart_while_waiting(api, client, app, api_settings, make
         return w, http
 
     first, http1 = await worker()
-    handle = await client.start_workflow("GraphWorkflow", GraphInput(plan=plan, execution_id=eid, record=True),
+    handle = await client.start_workflow("GraphWorkflow", launch(plan=plan, execution_id=eid, record=True),
                                          id=f"exec-{eid}", task_queue=queue, result_type=GraphResult)
     await wait_pending(api, head, aid)
     await first.__aexit__(None, None, None)
