@@ -9,6 +9,7 @@ from api.errors import ApiError
 from core.db.models import Execution
 from workflows.graph import ancestors_of
 from workflows.plan import DebugOptions, NodeSummary, Plan
+from workflows.reuse import reusable
 
 REUSABLE = frozenset({"succeeded", "skipped"})
 
@@ -32,24 +33,25 @@ def upstream_of(plan: Plan, node_id: str) -> list[str]:
     return [n.id for n in plan.nodes if n.id in seen]
 
 
-def reuse_for(plan: Plan, from_node: str, recorded: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The recorded results of from_node's ancestors. An ancestor the source
-    never ran (a node the new definition added) runs; one that failed there
-    cannot be reused: rerun from it instead."""
+def reuse_for(plan: Plan, from_node: str, recorded: dict[str, Any],
+              inputs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The recorded results of from_node's ancestors that the rerun reuses.
+    An ancestor the source never ran (a node the new definition added) runs;
+    one that failed there cannot be reused: rerun from it instead. Approvals
+    and nodes whose input changed (other inputs, another config, an upstream
+    node that runs again) run again (workflows/reuse.py)."""
     if from_node not in {n.id for n in plan.nodes}:
         raise ApiError(422, "unknown_node", f"no node {from_node!r} in the chosen definition",
                        [{"path": "$.from_node", "code": "unknown_node", "message": "not in the definition"}])
-    reuse: dict[str, dict[str, Any]] = {}
-    for nid in upstream_of(plan, from_node):
+    ancestors = upstream_of(plan, from_node)
+    for nid in ancestors:
         summary = recorded.get(nid)
-        if summary is None:
-            continue
-        if summary.get("state") not in REUSABLE:
+        if summary is not None and summary.get("state") not in REUSABLE:
             raise ApiError(409, "upstream_not_reusable",
                            f"upstream node {nid!r} is {summary.get('state')} in the source execution; "
                            f"rerun from it instead", [{"node": nid, "state": summary.get("state")}])
-        reuse[nid] = NodeSummary.model_validate(summary).model_dump(mode="json")
-    return reuse
+    return {nid: NodeSummary.model_validate(recorded[nid]).model_dump(mode="json")
+            for nid in reusable(plan, ancestors, recorded, inputs)}
 
 
 def debug_options(debug: DebugOptions | None, plan: Plan) -> dict[str, Any] | None:

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
 
     from workflows.approval_desk import ApprovalDesk, ApprovalTimedOut
     from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision
-    from workflows import signatures
+    from workflows import reuse, signatures
     from workflows.expressions import ExpressionError, WorkflowSecrets, evaluate_condition, render_value
     from workflows.node_types import ApprovalConfig
     from workflows.plan import (
@@ -204,12 +204,23 @@ class GraphWorkflow:
             recorded = self._inp.reuse.get(node.id)
             # A rerun: a recorded success stands and nothing runs. A recorded
             # skip is not reused: with new inputs the branch may now be taken.
-            if recorded is not None and recorded.state == "succeeded":
+            if recorded is not None and recorded.state == "succeeded" and self._may_reuse(node, recorded):
                 self._nodes[node.id] = recorded.model_copy(update={"reused": True})
                 continue
             state.state = "running"
             state.started_at = workflow.now().isoformat()
+            state.input_digest = self._digest(node)
             running[node.id] = asyncio.create_task(self._run_node(node))
+
+    def _may_reuse(self, node: NodePlan, recorded: NodeSummary) -> bool:
+        """Never an approval (a rerun asks again), never a result computed from
+        another input than the one the node would get now."""
+        if not workflow.patched("rerun-checks-input"):
+            return True
+        return not reuse.never_reused(node) and recorded.input_digest == self._digest(node)
+
+    def _digest(self, node: NodePlan) -> str:
+        return reuse.input_digest(node, self._inp.inputs, self._context(node.reads)["nodes"])
 
     def _edge_active(self, edge) -> bool:
         source = self._nodes[edge.source]

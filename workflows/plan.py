@@ -62,6 +62,7 @@ class NodeSummary(BaseModel):
     output: Any = None
     error: dict[str, Any] | None = None
     reused: bool = Field(False, description="settled from a source execution's record, not run")
+    input_digest: str | None = Field(None, description="of the resolved input it ran with (workflows/reuse.py)")
 
 
 class DebugOptions(BaseModel):

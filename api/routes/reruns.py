@@ -68,7 +68,7 @@ async def rerun(execution_id: ResourceId, body: RerunCreate, principal: ExecuteU
         raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
                        [i.model_dump() for i in issues])
     plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
-    reuse = reuse_for(plan, body.from_node, source.nodes or {})
+    reuse = reuse_for(plan, body.from_node, source.nodes or {}, inputs)
     if unknown := set(body.breakpoints) - {n.id for n in plan.nodes}:
         raise ApiError(422, "unknown_node", f"breakpoints name unknown nodes: {sorted(unknown)}")
     eid = new_id()

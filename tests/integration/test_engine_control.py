@@ -12,6 +12,7 @@ from core.executions import start_graph
 from tests.integration.graphs import debug_command, graph, launch, node
 from workflows.compiler import compile_definition
 from workflows.plan import DebugOptions, GraphResult, NodeSummary
+from workflows.reuse import input_digest
 
 
 async def wait_for(handle, predicate, timeout=15.0) -> GraphResult:
@@ -70,7 +71,8 @@ async def test_reuse_settles_recorded_nodes_without_running(client, task_queue, 
         node("second", "transform", {"output": "{{ nodes.first.output.stdout | int + 1 }}"}),
     ], [("first", "second")])
     plan = compile_definition(definition, REGISTRY)
-    recorded = NodeSummary(state="succeeded", attempts=1, output={"stdout": "99", "exit_code": 0})
+    recorded = NodeSummary(state="succeeded", attempts=1, output={"stdout": "99", "exit_code": 0},
+                           input_digest=input_digest(plan.nodes[0], {}, {}))
     result = await client.execute_workflow(
         "GraphWorkflow", launch(plan=plan, execution_id="reuse-" + task_queue, reuse={"first": recorded},
                                     source_execution_id="src"),
@@ -103,12 +105,36 @@ async def test_recorded_skip_is_not_reused_when_the_branch_is_now_taken(client, 
                         node("y", "transform", {"output": "{{ nodes.x.output }}y"})],
                        [("a", "x", "{{ inputs.flag }}"), ("x", "y")])
     plan = compile_definition(definition, REGISTRY)
-    reuse = {"a": NodeSummary(state="succeeded", attempts=1, output=1), "x": NodeSummary(state="skipped")}
+    reuse = {"a": NodeSummary(state="succeeded", attempts=1, output=1,
+                              input_digest=input_digest(plan.nodes[0], {"flag": True}, {})),
+             "x": NodeSummary(state="skipped")}
     result = await client.execute_workflow(
         "GraphWorkflow", launch(plan=plan, inputs={"flag": True}, execution_id="sk-" + task_queue, reuse=reuse),
         id=f"exec-sk-{task_queue}", task_queue=task_queue, result_type=GraphResult)
     assert result.nodes["a"].reused and not result.nodes["x"].reused
     assert result.nodes["y"].output == "xy"
+
+
+async def test_a_recorded_result_for_another_input_or_an_approval_is_not_reused(client, task_queue, worker):
+    """Issue 8.8 in the interpreter (the API decides the same way first): a
+    node whose input changed runs again, an approval is asked again, whatever
+    the reuse map it is handed says."""
+    definition = graph([
+        node("amount", "transform", {"output": "{{ inputs.amount }}"}),
+        node("ok", "approval", {"approvers": ["user:carol"]}),
+        node("pay", "transform", {"output": "{{ nodes.amount.output }}"}),
+    ], [("amount", "ok"), ("ok", "pay")])
+    plan = compile_definition(definition, REGISTRY)
+    approved = {"approved": True, "decision": "approved", "decided_by": ["carol"]}
+    reuse = {"amount": NodeSummary(state="succeeded", output=1, input_digest=input_digest(plan.nodes[0], {"amount": 1}, {})),
+             "ok": NodeSummary(state="succeeded", output=approved)}
+    handle = await client.start_workflow(
+        "GraphWorkflow", launch(plan=plan, inputs={"amount": 1000000}, execution_id="ap-" + task_queue, reuse=reuse),
+        id=f"exec-ap-{task_queue}", task_queue=task_queue, result_type=GraphResult)
+    waiting = await wait_for(handle, lambda p: p.nodes["ok"].state == "waiting")
+    assert waiting.nodes["amount"].reused is False and waiting.nodes["amount"].output == 1000000
+    assert waiting.nodes["ok"].reused is False and waiting.nodes["pay"].state == "pending"
+    await handle.cancel()
 
 
 @pytest.mark.parametrize("seconds", ["nan", "1e400", "1e15", "-1"])

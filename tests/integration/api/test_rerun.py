@@ -105,3 +105,54 @@ async def test_rerun_refuses_an_unfinished_or_unreusable_source(api, make_user, 
                                json={"from_node": "pick", "definition": "original",
                                      "input_overrides": {"index": "x"}})
     assert bad_input.status_code == 422
+
+
+def payment(base: str, approver: str) -> dict:
+    return {
+        "name": "pay",
+        "inputs": {"type": "object", "properties": {"amount": {"type": "integer"}}, "required": ["amount"]},
+        "nodes": [
+            {"id": "fetch", "type": "http_request", "config": {"url": f"{base}/rerun-fetch"}},
+            {"id": "amount", "type": "transform", "config": {"output": "{{ inputs.amount }}"}},
+            {"id": "ok", "type": "approval", "config": {"approvers": [f"user:{approver}"],
+                                                         "instructions": "pay {{ nodes.amount.output }}?"}},
+            {"id": "pay", "type": "http_request",
+             "config": {"url": f"{base}/rerun-pay", "query": {"amount": "{{ nodes.amount.output }}"}}},
+        ],
+        "edges": [{"from": "fetch", "to": "amount"}, {"from": "amount", "to": "ok"},
+                  {"from": "ok", "to": "pay", "when": "{{ nodes.ok.output.approved }}"}],
+    }
+
+
+async def test_a_rerun_never_reuses_an_approval_or_a_node_whose_input_changed(api, make_user, counter):  # noqa: F811
+    """Issue 8.8: carol approved "pay 1?"; a rerun from `pay` with amount
+    1,000,000 must ask again, not pay under her old approval."""
+    from .test_approvals import decide, wait_pending
+
+    carol_name, carol = await make_user()
+    _, owner = await make_user()
+    wf = (await api.post("/api/v1/workflows", json=payment(counter.base, carol_name), headers=owner)).json()
+    started = (await api.post(f"/api/v1/workflows/{wf['id']}/executions", headers=owner,
+                              json={"inputs": {"amount": 1}})).json()
+    await wait_pending(api, carol, f"{started['id']}:ok")
+    assert (await decide(api, carol, f"{started['id']}:ok")).status_code == 200
+    source = await wait_finished(api, started["id"], owner)
+    assert source["status"] == "succeeded" and counter.hits["/rerun-pay"] == 1
+
+    rerun = await api.post(f"/api/v1/executions/{source['id']}/rerun", headers=owner, json={
+        "from_node": "pay", "definition": "original", "input_overrides": {"amount": 1000000}})
+    assert rerun.status_code == 202, rerun.text
+    # fetch reads no input: reused. amount's input changed, ok is an approval: both run again.
+    assert rerun.json()["reused_nodes"] == ["fetch"]
+    eid = rerun.json()["id"]
+    pending = await wait_pending(api, carol, f"{eid}:ok")
+    assert pending["instructions"] == "pay 1000000?"
+    assert counter.hits["/rerun-pay"] == 1 and counter.hits["/rerun-fetch"] == 1  # nothing paid yet
+    await api.post(f"/api/v1/executions/{eid}/cancel", headers=owner)
+
+    # The same inputs again: the approval is still asked again, the rest reused.
+    same = await api.post(f"/api/v1/executions/{source['id']}/rerun", headers=owner, json={
+        "from_node": "pay", "definition": "original"})
+    assert same.json()["reused_nodes"] == ["fetch", "amount"]
+    await wait_pending(api, carol, f"{same.json()['id']}:ok")
+    await api.post(f"/api/v1/executions/{same.json()['id']}/cancel", headers=owner)
