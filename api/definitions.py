@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.registry import REGISTRY
+from api.approvers import bind_plan
 from api.deps import Principal
 from api.errors import ApiError
 from core.db.models import Workflow, WorkflowVersion
@@ -71,8 +72,9 @@ async def compile_version(session: AsyncSession, principal: Principal, wf: Workf
             return cache[key]
 
         try:
-            return compile_definition(version.definition, REGISTRY, resolver=resolve, output_cap_bytes=cap,
+            plan = compile_definition(version.definition, REGISTRY, resolver=resolve, output_cap_bytes=cap,
                                       workflow_id=wf.id, version=version.version)
+            return await bind_plan(session, plan, version.approver_ids or {})
         except DefinitionInvalid as err:
             if not missing:
                 raise invalid(err.issues) from None

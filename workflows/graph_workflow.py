@@ -220,7 +220,8 @@ class GraphWorkflow:
         return not reuse.never_reused(node) and recorded.input_digest == self._digest(node)
 
     def _digest(self, node: NodePlan) -> str:
-        return reuse.input_digest(node, self._inp.inputs, self._context(node.reads)["nodes"])
+        reads = reuse.plan_reads(node, self._nodes)
+        return reuse.input_digest(node, self._inp.inputs, self._context(reads)["nodes"])
 
     def _edge_active(self, edge) -> bool:
         source = self._nodes[edge.source]

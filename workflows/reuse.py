@@ -80,14 +80,20 @@ def _strings(value: Any):
 
 
 def input_digest(node: NodePlan, inputs: dict[str, Any], upstream: dict[str, Any]) -> str:
-    """`upstream`: what the node's expressions see of each node it reads
-    ({"output", "status", "error"}, as in the interpreter's context)."""
+    """`upstream`: what the node's expressions see of each plan node it reads
+    ({"output", "status", "error"}, as in the interpreter's context). Reads of
+    an inline sub-workflow's own nodes are part of the config already."""
     keys = inputs_read(node.config)
     seen = inputs if keys is ALL_INPUTS else {k: [k in inputs, inputs.get(k)] for k in sorted(keys)}
     payload = {"type": node.type, "config": node.config, "inputs": seen,
-               "nodes": {nid: upstream.get(nid) for nid in sorted(node.reads)}}
+               "nodes": {nid: upstream[nid] for nid in sorted(upstream)}}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def plan_reads(node: NodePlan, plan_ids) -> list[str]:
+    """The plan's nodes among those a node's expressions read."""
+    return [nid for nid in node.reads if nid in plan_ids]
 
 
 def seen_by(recorded: dict[str, Any]) -> dict[str, Any]:
@@ -106,9 +112,10 @@ def reusable(plan: Plan, candidates: list[str], recorded: dict[str, dict[str, An
         node, summary = by_id[nid], recorded.get(nid) or {}
         if summary.get("state") != "succeeded" or never_reused(node):
             continue
-        if any(dep not in chosen for dep in {*node.upstream, *node.reads}):
+        reads = plan_reads(node, by_id)
+        if any(dep not in chosen for dep in {*node.upstream, *reads}):
             continue  # it would see results computed again
-        upstream = {dep: seen_by(recorded[dep]) for dep in node.reads}
+        upstream = {dep: seen_by(recorded[dep]) for dep in reads}
         if summary.get("input_digest") == input_digest(node, inputs, upstream):
             chosen.append(nid)
     return chosen

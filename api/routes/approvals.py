@@ -26,6 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.approvals import approval_link, write_mirror
 from api import runs
 from api.access import load_workflow
+from api.approvers import ID_PREFIX, bind_config, display_names, resolve
 from api.definitions import compile_version
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
@@ -104,9 +105,11 @@ class ApprovalPublic(BaseModel):
 # -- who is asking -------------------------------------------------------------------
 
 def principals(principal: Principal) -> list[str]:
-    """What an approver entry may name: user:<name>, scope:<scope>, role:<role> (each role the
-    user holds, and role:admin for an admin using an admin-scoped token)."""
-    found = [f"user:{principal.user.username}", *(f"scope:{s}" for s in sorted(principal.scopes))]
+    """What an approver entry may name: user:<name>, id:<user id> (what a saved version's
+    named users are bound to), scope:<scope>, role:<role> (each role the user holds, and
+    role:admin for an admin using an admin-scoped token)."""
+    found = [f"user:{principal.user.username}", f"{ID_PREFIX}{principal.id}",
+             *(f"scope:{s}" for s in sorted(principal.scopes))]
     found += [f"role:{r}" for r in sorted(set(principal.user.roles or [])) if r != "admin"]
     if principal.is_admin:
         found.append("role:admin")
@@ -143,11 +146,13 @@ async def request_run(workflow_id: ResourceId, body: GateRequest, principal: Exe
         raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
                        [i.model_dump() for i in issues])
     plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
+    gate = body.approval.model_dump(mode="json")
+    gate = bind_config(gate, await resolve(session, [("$.approval", gate)]))
     eid = new_id()
     row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
                     inputs=body.inputs, plan=plan.model_dump(mode="json"),
                     temporal_workflow_id=temporal_workflow_id(eid), started_by=principal.user.username,
-                    gate=body.approval.model_dump(mode="json"))
+                    gate=gate)
     # As for every start: the row first, then an idempotent start (the reconciler
     # starts the row, gate included, if we crash in between).
     session.add(row)
@@ -177,14 +182,12 @@ async def pending(principal: ReadUser, session: SessionDep, state: StateDep,
         .outerjoin(Workflow, Workflow.id == Execution.workflow_id)
         .where(Approval.status == "pending", Approval.approvers.has_any(pg_array(names, type_=Text)))
         .order_by(Approval.created_at, Approval.id).limit(limit))).all()
-    out = []
-    for approval, workflow_id, workflow_name in rows:
-        if approval.state is None:
-            continue
-        st = ApprovalState.model_validate(approval.state)
-        if waits_on(st, principal):
-            out.append(_public(st, state, approval, workflow_id, workflow_name, live=False))
-    return out
+    waiting = [(ApprovalState.model_validate(approval.state), approval, workflow_id, workflow_name)
+               for approval, workflow_id, workflow_name in rows if approval.state is not None]
+    waiting = [w for w in waiting if waits_on(w[0], principal)]
+    names = await display_names(session, [a for st, *_ in waiting for a in st.approvers])
+    return [_public(st, state, approval, workflow_id, workflow_name, live=False, names=names)
+            for st, approval, workflow_id, workflow_name in waiting]
 
 
 @router.get("/{approval_id}", response_model=ApprovalPublic)
@@ -197,7 +200,8 @@ async def get_approval(approval_id: ApprovalId, principal: ReadUser, session: Se
     if st is None:
         raise not_found("approval")
     _check_visible(st, target, principal)
-    return _public(st, state, target.mirror, target.execution.workflow_id, None, live=live is not None)
+    return _public(st, state, target.mirror, target.execution.workflow_id, None, live=live is not None,
+                   names=await display_names(session, st.approvers))
 
 
 # -- deciding ----------------------------------------------------------------------------
@@ -254,7 +258,8 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
             await write_mirror(await mirror_session.connection(), change)
     except Exception:  # noqa: BLE001 - the decision stands; the activity writes the mirror
         log.exception("mirror of %s not written by the API", approval_id)
-    return _public(new_state, state, target.mirror, target.execution.workflow_id, None, live=True)
+    return _public(new_state, state, target.mirror, target.execution.workflow_id, None, live=True,
+                   names=await display_names(session, new_state.approvers))
 
 
 # An update waits for a worker to run the validator; when none polls (a
@@ -322,10 +327,12 @@ def _check_visible(st: ApprovalState, target: _Target, principal: Principal) -> 
 
 
 def _public(st: ApprovalState, state, mirror: Approval | None, workflow_id: str | None,
-            workflow_name: str | None, *, live: bool) -> dict:
+            workflow_name: str | None, *, live: bool, names: dict[str, str]) -> dict:
+    """`names`: api.approvers.display_names, so bound ids read as user names."""
     temporal_id = mirror.temporal_workflow_id if mirror else None
     return {
         **st.model_dump(mode="json"), "workflow_id": workflow_id, "workflow_name": workflow_name,
+        "approvers": [names.get(a, a) for a in st.approvers],
         "link": approval_link(state.settings, st.approval_id),
         "ui_url": ui_link(state.settings, temporal_id, mirror.temporal_run_id) if temporal_id else None,
         "live": live,

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from api import schedules
 from api.access import load_workflow, visible
+from api.approvers import resolve_definition
 from api.definitions import check_privileges, mermaid, validate_or_raise
 from api.deps import DeleteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
 from api.errors import not_found
@@ -66,11 +67,12 @@ async def create_workflow(definition: DefinitionBody, principal: WriteUser, sess
                           request: Request) -> dict:
     parsed = validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
+    approver_ids = await resolve_definition(session, definition)
     wf = Workflow(owner_id=principal.id, name=parsed.name, description=parsed.description,
                   tags=parsed.tags, latest_version=1)
     session.add(wf)
     await session.flush()
-    session.add(_version(wf, 1, definition, parsed.inputs, types, privileged, principal))
+    session.add(_version(wf, 1, definition, parsed.inputs, types, privileged, principal, approver_ids))
     await session.commit()
     request.scope["agentic.resource"] = ("workflows", wf.id)
     return _detail(wf, definition)
@@ -97,12 +99,14 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
     wf = await load_workflow(session, principal, workflow_id)
     parsed = validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
+    approver_ids = await resolve_definition(session, definition)
     # Row lock: two concurrent updates get consecutive version numbers.
     await session.refresh(wf, with_for_update=True)
     wf.latest_version += 1
     wf.name, wf.description, wf.tags = parsed.name, parsed.description, parsed.tags
     wf.updated_at = datetime.now(UTC)
-    session.add(_version(wf, wf.latest_version, definition, parsed.inputs, types, privileged, principal))
+    session.add(_version(wf, wf.latest_version, definition, parsed.inputs, types, privileged, principal,
+                         approver_ids))
     await session.commit()
     await _schedules_follow(session, state, principal, wf)
     return _detail(wf, definition)
@@ -162,9 +166,10 @@ async def _load_version(session, wf: Workflow, version: int) -> WorkflowVersion:
 
 
 def _version(wf: Workflow, number: int, definition: dict, inputs: dict | None, types: list[str],
-             privileged: bool, principal: Principal) -> WorkflowVersion:
+             privileged: bool, principal: Principal, approver_ids: dict[str, str]) -> WorkflowVersion:
     return WorkflowVersion(workflow_id=wf.id, version=number, definition=definition, inputs_schema=inputs,
-                           node_types=types, privileged=privileged, created_by=principal.id)
+                           node_types=types, privileged=privileged, created_by=principal.id,
+                           approver_ids=approver_ids)
 
 
 def _detail(wf: Workflow, definition: dict) -> dict:

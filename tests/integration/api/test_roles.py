@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 from core.db.models import Approval
 
@@ -44,6 +45,10 @@ async def pending_ids(api, headers) -> list[str]:
 async def test_role_approver_matches_once_the_role_is_given(api, app, make_user, admin_headers):
     _, owner = await make_user()
     name, lead = await make_user()
+    # A role must be held by someone when a version names it (issue 8.9).
+    _, holder = await make_user()
+    assert (await api.put(roles_path(await user_id(api, holder)), json={"roles": ["lead"]},
+                          headers=admin_headers)).status_code == 200
     eid = await start(api, owner, approval_graph(["role:lead"], quorum=1))
     aid = f"{eid}:gate"
     await wait_mirrored(app, aid)
@@ -81,6 +86,9 @@ async def test_visible_user_without_the_role_is_not_an_approver(api, app, make_u
     """The owner (self-approval allowed) sees the approval; without the role the validator says no."""
     owner_name, owner = await make_user()
     role = f"ops-{owner_name[-6:]}"
+    _, holder = await make_user()  # the role exists: someone holds it
+    assert (await api.put(roles_path(await user_id(api, holder)), json={"roles": [role]},
+                          headers=admin_headers)).status_code == 200
     eid = await start(api, owner, approval_graph([f"role:{role}"], quorum=1, allow_self_approval=True))
     aid = f"{eid}:gate"
     await wait_mirrored(app, aid)
@@ -138,3 +146,49 @@ async def test_only_an_admin_sets_roles(api, make_user):
     denied = await api.put(target, json={"roles": ["lead"]}, headers=read_only_admin)
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "insufficient_scope"
     assert (await api.get(ME, headers=someone)).json()["roles"] == []
+
+
+async def test_approvers_must_exist_and_bind_to_the_account_when_saved(api, make_user, admin_headers):
+    """Issue 8.9: a gate waiting for `user:release_mgr` cannot be claimed by
+    registering that name later; unknown users and roles are refused with the
+    path when the version is saved; names match regardless of case."""
+    _, owner = await make_user()
+    ghost = f"release_mgr_{uuid.uuid4().hex[:6]}"
+    definition = approval_graph([f"user:{ghost}", "role:nobody-holds-this"])
+    definition["nodes"][1]["config"]["escalation"] = [{"after_s": 60, "add_approvers": ["scope:nope"]}]
+    refused = await api.post("/api/v1/workflows", json=definition, headers=owner)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "unknown_approver"
+    assert {d["path"] for d in error["details"]} == {
+        "$.nodes[1].config.approvers[0]", "$.nodes[1].config.approvers[1]",
+        "$.nodes[1].config.escalation[0].add_approvers[0]"}
+    # The name registered after the refusal still gives nothing to runs saved before it...
+    mgr_name, mgr = await make_user()
+    saved = await api.post("/api/v1/workflows", json=approval_graph([f"user:{mgr_name.upper()}"]), headers=owner)
+    assert saved.status_code == 201, saved.text
+    started = await api.post(f"/api/v1/workflows/{saved.json()['id']}/executions", json={"inputs": {}},
+                             headers=owner)
+    aid = f"{started.json()['id']}:gate"
+    item = await wait_pending(api, mgr, aid)  # the upper-cased name bound to the real account
+    assert item["approvers"] == [f"user:{mgr_name}"]
+    # ...and an approval request for a gate names real people too.
+    gate = await api.post(f"/api/v1/enterprise/approvals/workflows/{saved.json()['id']}/request", headers=owner,
+                          json={"inputs": {}, "approval": {"approvers": [f"user:{ghost}"]}})
+    assert gate.status_code == 422 and gate.json()["error"]["details"][0]["path"] == "$.approval.approvers[0]"
+    assert (await decide(api, mgr, aid)).status_code == 200
+
+
+async def test_a_bound_approver_is_the_account_not_the_name(api, app, make_user):
+    """The plan names `id:<user id>`: only that account's principals carry it."""
+    from core.db.models import Execution
+
+    _, owner = await make_user()
+    mgr_name, mgr = await make_user()
+    eid = await start(api, owner, approval_graph([mgr_name]))
+    async with app.state.agentic.sessions() as session:
+        plan = (await session.get(Execution, eid)).plan
+    gate = next(n for n in plan["nodes"] if n["id"] == "gate")
+    me = (await api.get(ME, headers=mgr)).json()
+    assert gate["config"]["approvers"] == [f"id:{me['id']}"]
+    await wait_pending(api, mgr, f"{eid}:gate")
