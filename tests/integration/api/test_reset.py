@@ -102,6 +102,8 @@ async def test_reset_to_before_the_failed_node(api, app, make_user, client, serv
     assert final["nodes"]["two"]["output"] == source["nodes"]["two"]["output"]
     assert server.hits == {"/one": 1, "/two": 1, "/three": 2}
 
-    # Temporal: the new run completed
+    # Temporal: the new run completed (the row is recorded just before the run closes)
+    result = await client.get_workflow_handle(final["temporal_workflow_id"], run_id=new_run).result()
+    assert result["status"] == "succeeded"
     desc = await client.get_workflow_handle(final["temporal_workflow_id"], run_id=new_run).describe()
     assert desc.status.name == "COMPLETED"
