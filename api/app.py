@@ -19,7 +19,7 @@ from api.routes import auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.schemas import ERROR_RESPONSES
-from api.security import TokenCodec, hash_password
+from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
 from api.state import AppState, TemporalHolder
 from core.db.models import User
@@ -31,16 +31,16 @@ log = logging.getLogger(__name__)
 def create_app(settings: ApiSettings | None = None, *, temporal_client: Client | None = None,
                reconcile: bool = True) -> FastAPI:
     settings = settings or get_api_settings()
-    settings.check_production()
     if not settings.database_url:
         raise RuntimeError("AGENTIC_DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
+    tokens = token_codec(settings)  # before serving: a missing or weak key stops the start
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         state = AppState(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
                          temporal=TemporalHolder(settings, temporal_client),
-                         tokens=TokenCodec(settings.jwt_secret, settings.jwt_expiry_minutes))
+                         tokens=tokens)
         app.state.agentic = state
         await bootstrap_admin(state)
         if reconcile:
@@ -71,6 +71,12 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     return app
 
 
+def token_codec(settings: ApiSettings) -> TokenCodec:
+    current, previous = settings.jwt_keys()
+    return TokenCodec(current, settings.jwt_expiry_minutes, previous=previous,
+                      max_lifetime_s=settings.jwt_max_lifetime_minutes_effective * 60)
+
+
 async def bootstrap_admin(state: AppState) -> None:
     """The admin account from settings; its password follows the settings."""
     settings = state.settings
@@ -84,7 +90,10 @@ async def bootstrap_admin(state: AppState) -> None:
                              password_hash=hash_password(settings.admin_password)))
         else:
             user.is_admin = True
-            user.password_hash = hash_password(settings.admin_password)
+            if not verify_password(settings.admin_password, user.password_hash):
+                # A new admin password in the settings also ends the sessions of the old one.
+                user.password_hash = hash_password(settings.admin_password)
+                user.token_version += 1
         try:
             await session.commit()
         except Exception:  # noqa: BLE001 - another API process bootstrapped it at the same instant

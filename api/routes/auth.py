@@ -1,4 +1,5 @@
-"""/api/v1/auth: register, token (OAuth2 password flow), me, and (admin) a user's roles."""
+"""/api/v1/auth: register, token (OAuth2 password flow), logout, me, and (admin) a user's
+roles and the revocation of a user's tokens."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import AdminUser, AnyUser, SessionDep, StateDep
@@ -46,8 +47,32 @@ async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
     if refused:
         raise ApiError(403, "insufficient_scope", f"scope(s) not allowed: {', '.join(refused)}")
     scopes = sorted(set(wanted))
-    return Token(access_token=state.tokens.issue(user.id, scopes), expires_in=state.tokens.expiry_s,
-                 scope=" ".join(scopes))
+    return Token(access_token=state.tokens.issue(user.id, scopes, user.token_version),
+                 expires_in=state.tokens.expiry_s, scope=" ".join(scopes))
+
+
+async def _revoke_tokens(session: SessionDep, user_id: str) -> bool:
+    """Every token issued so far carries the old version and is refused from now on."""
+    bumped = await session.execute(
+        update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
+    await session.commit()
+    return bumped.rowcount == 1
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: AnyUser, session: SessionDep) -> None:
+    """Revokes every token of the caller (all devices), this one included."""
+    await _revoke_tokens(session, principal.id)
+
+
+@router.post("/users/{user_id}/revoke-tokens", status_code=status.HTTP_204_NO_CONTENT,
+             responses={404: {"description": "unknown user"}})
+async def revoke_tokens(user_id: ResourceId, principal: AdminUser, session: SessionDep,
+                        request: Request) -> None:
+    """Revokes every token of a user (admin only); the user may log in again."""
+    request.scope["agentic.resource"] = ("users", user_id)
+    if not await _revoke_tokens(session, user_id):
+        raise not_found("user")
 
 
 @router.get("/me", response_model=Me)
