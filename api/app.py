@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.client import Client
 
 from api import runs
@@ -21,7 +21,7 @@ from api.routes import debug, reruns, reset, ws
 from api.schemas import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
-from api.state import AppState, TemporalHolder
+from api.state import AppState, AuthThrottle, TemporalHolder
 from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
 
@@ -40,7 +40,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
         engine = make_engine(settings.database_url)
         state = AppState(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
                          temporal=TemporalHolder(settings, temporal_client),
-                         tokens=tokens)
+                         tokens=tokens, throttle=AuthThrottle.from_settings(settings))
         app.state.agentic = state
         await bootstrap_admin(state)
         if reconcile:
@@ -73,6 +73,9 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
 
 def token_codec(settings: ApiSettings) -> TokenCodec:
     current, previous = settings.jwt_keys()
+    if not settings.jwt_secret:
+        log.warning("AGENTIC_JWT_SECRET is not set: tokens are signed with this installation's "
+                    "generated key under %s/keys (production must set it)", settings.data_dir)
     return TokenCodec(current, settings.jwt_expiry_minutes, previous=previous,
                       max_lifetime_s=settings.jwt_max_lifetime_minutes_effective * 60)
 
@@ -84,9 +87,10 @@ async def bootstrap_admin(state: AppState) -> None:
         log.warning("AGENTIC_ADMIN_PASSWORD is not set: no admin account is bootstrapped")
         return
     async with state.sessions() as session:
-        user = await session.scalar(select(User).where(User.username == settings.admin_username))
+        name = settings.admin_username.lower()  # usernames are stored in lower case
+        user = await session.scalar(select(User).where(func.lower(User.username) == name))
         if user is None:
-            session.add(User(username=settings.admin_username, is_admin=True,
+            session.add(User(username=name, is_admin=True,
                              password_hash=hash_password(settings.admin_password)))
         else:
             user.is_admin = True

@@ -31,6 +31,15 @@ class ApiSettings(Settings):
         None, ge=1, le=MAX_TOKEN_LIFETIME_MINUTES,
         description="tokens living longer (exp - iat) are refused; unset: jwt_expiry_minutes")
 
+    # Throttling of the endpoints anyone may call (api/throttle.py, api/lockout.py).
+    # Per client address and per API process (memory); account locks are shared (database).
+    register_per_minute: int = Field(5, ge=1, description="registrations per client address per minute")
+    login_failures_per_minute: int = Field(
+        10, ge=1, description="failed logins per client address per minute, for any username")
+    login_lock_after: int = Field(5, ge=1, description="consecutive failed logins that lock an account")
+    login_lock_s: float = Field(30, gt=0, description="the first lock; each further failure doubles it")
+    login_lock_max_s: float = Field(900, gt=0)
+
     @model_validator(mode="after")
     def _expiry_within_lifetime(self) -> ApiSettings:
         if self.jwt_expiry_minutes > self.jwt_max_lifetime_minutes_effective:

@@ -14,11 +14,10 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlalchemy import update
 
-from api.app import create_app
 from api.security import TokenCodec, key_id
 from core.db.models import User
 
-from .conftest import ADMIN_PASSWORD, JWT_SECRET, login
+from .conftest import ADMIN_PASSWORD, JWT_SECRET, another_app, asgi_client, login
 from .test_unhappy import assert_error
 
 OLD_DEFAULT = "dev-only-change-me"
@@ -43,10 +42,8 @@ async def me(api, headers) -> httpx.Response:
 
 
 async def serve(settings, client):
-    application = create_app(settings, temporal_client=client, reconcile=False)
-    async with application.router.lifespan_context(application):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://other") as http:
-            yield http
+    async with another_app(settings, client) as application, asgi_client(application) as http:
+        yield http
 
 
 @pytest.fixture
