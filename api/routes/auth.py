@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AdminUser, AnyUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
@@ -71,7 +72,7 @@ async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
                  expires_in=state.tokens.expiry_s, scope=" ".join(scopes))
 
 
-async def _revoke_tokens(session: SessionDep, user_id: str) -> bool:
+async def _revoke_tokens(session: AsyncSession, user_id: str) -> bool:
     """Every token issued so far carries the old version and is refused from now on."""
     bumped = await session.execute(
         update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
