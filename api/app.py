@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.client import Client
 
 from api import runs
@@ -19,9 +19,9 @@ from api.routes import auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.schemas import ERROR_RESPONSES
-from api.security import TokenCodec, hash_password
+from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
-from api.state import AppState, TemporalHolder
+from api.state import AppState, AuthThrottle, TemporalHolder
 from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
 from workflows import signatures
@@ -32,17 +32,17 @@ log = logging.getLogger(__name__)
 def create_app(settings: ApiSettings | None = None, *, temporal_client: Client | None = None,
                reconcile: bool = True) -> FastAPI:
     settings = settings or get_api_settings()
-    settings.check_production()
     signatures.configure_from(settings)  # what the API hands Temporal is signed
     if not settings.database_url:
         raise RuntimeError("AGENTIC_DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
+    tokens = token_codec(settings)  # before serving: a missing or weak key stops the start
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         state = AppState(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
                          temporal=TemporalHolder(settings, temporal_client),
-                         tokens=TokenCodec(settings.jwt_secret, settings.jwt_expiry_minutes))
+                         tokens=tokens, throttle=AuthThrottle.from_settings(settings))
         app.state.agentic = state
         await bootstrap_admin(state)
         if reconcile:
@@ -73,6 +73,15 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     return app
 
 
+def token_codec(settings: ApiSettings) -> TokenCodec:
+    current, previous = settings.jwt_keys()
+    if not settings.jwt_secret:
+        log.warning("AGENTIC_JWT_SECRET is not set: tokens are signed with this installation's "
+                    "generated key under %s/keys (production must set it)", settings.data_dir)
+    return TokenCodec(current, settings.jwt_expiry_minutes, previous=previous,
+                      max_lifetime_s=settings.jwt_max_lifetime_minutes_effective * 60)
+
+
 async def bootstrap_admin(state: AppState) -> None:
     """The admin account from settings; its password follows the settings."""
     settings = state.settings
@@ -80,13 +89,17 @@ async def bootstrap_admin(state: AppState) -> None:
         log.warning("AGENTIC_ADMIN_PASSWORD is not set: no admin account is bootstrapped")
         return
     async with state.sessions() as session:
-        user = await session.scalar(select(User).where(User.username == settings.admin_username))
+        name = settings.admin_username.lower()  # usernames are stored in lower case
+        user = await session.scalar(select(User).where(func.lower(User.username) == name))
         if user is None:
-            session.add(User(username=settings.admin_username, is_admin=True,
+            session.add(User(username=name, is_admin=True,
                              password_hash=hash_password(settings.admin_password)))
         else:
             user.is_admin = True
-            user.password_hash = hash_password(settings.admin_password)
+            if not verify_password(settings.admin_password, user.password_hash):
+                # A new admin password in the settings also ends the sessions of the old one.
+                user.password_hash = hash_password(settings.admin_password)
+                user.token_version += 1
         try:
             await session.commit()
         except Exception:  # noqa: BLE001 - another API process bootstrapped it at the same instant

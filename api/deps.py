@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import ApiError
-from api.security import SCOPES, InvalidToken, allowed_scopes
+from api.security import SCOPES, InvalidToken, TokenCodec, allowed_scopes
 from api.settings import ApiSettings
 from api.state import AppState
 from core.db.models import User
@@ -68,6 +68,20 @@ def _unauthorized(message: str, scopes: SecurityScopes) -> ApiError:
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": challenge})
 
 
+async def authenticate(tokens: TokenCodec, session: AsyncSession, token: str) -> Principal | None:
+    """Who a token speaks for now, or None: a bad or expired token, an unknown or
+    disabled user, or a revoked token (its `ver` is not the user's token_version)."""
+    try:
+        claims = tokens.verify(token)
+    except InvalidToken:
+        return None
+    user = await session.get(User, claims.user_id)
+    if user is None or user.disabled or claims.version != user.token_version:
+        return None
+    # A token never grants more than the account has now (e.g. a revoked admin).
+    return Principal(user=user, scopes=claims.scopes & frozenset(allowed_scopes(user.is_admin)))
+
+
 async def current_principal(
     security_scopes: SecurityScopes,
     request: Request,
@@ -77,22 +91,16 @@ async def current_principal(
 ) -> Principal:
     if not token:
         raise _unauthorized("not authenticated", security_scopes)
-    try:
-        claims = state.tokens.verify(token)
-    except InvalidToken:
-        raise _unauthorized("invalid or expired token", security_scopes) from None
-    user = await session.get(User, claims.user_id)
-    if user is None or user.disabled:
-        raise _unauthorized("invalid or expired token", security_scopes)
+    principal = await authenticate(state.tokens, session, token)
+    if principal is None:
+        raise _unauthorized("invalid, expired or revoked token", security_scopes)
     # The audit middleware reads who acted from the request scope.
-    request.scope["agentic.actor"] = (user.id, user.username)
-    # A token never grants more than the account has now (e.g. a revoked admin).
-    scopes = claims.scopes & frozenset(allowed_scopes(user.is_admin))
-    missing = [s for s in security_scopes.scopes if s not in scopes]
+    request.scope["agentic.actor"] = (principal.user.id, principal.user.username)
+    missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise ApiError(403, "insufficient_scope", f"the token lacks scope(s): {', '.join(missing)}",
                        details=[{"required": security_scopes.scopes}])
-    return Principal(user=user, scopes=scopes)
+    return principal
 
 
 AnyUser = Annotated[Principal, Security(current_principal)]

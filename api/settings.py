@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 
-from core.settings import DEFAULT_JWT_SECRET, Settings
+from pydantic import Field, model_validator
 
-MIN_SECRET_LENGTH = 32
+from core.keys import check_key, installation_key
+from core.settings import Settings
+
+# A stolen token is useful for at most this long, whatever the settings say.
+MAX_TOKEN_LIFETIME_MINUTES = 24 * 60
 
 
 class ApiSettings(Settings):
@@ -17,15 +21,43 @@ class ApiSettings(Settings):
     reconcile_grace_s: float = 5.0
     reconcile_interval_s: float = 10.0
 
-    def check_production(self) -> None:
-        """Production refuses a guessable signing key."""
-        if not self.is_production:
-            return
-        if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < MIN_SECRET_LENGTH:
-            raise RuntimeError(
-                f"AGENTIC_JWT_SECRET must be set to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters in production"
-            )
+    # Access tokens (api/security.py). No default key: unset, one is generated
+    # under data_dir (core/keys.py), and production refuses to start.
+    jwt_secret: str | None = None
+    jwt_previous_secrets: list[str] = Field(
+        [], description="keys still accepted when verifying (JSON list): the old key while rotating")
+    jwt_expiry_minutes: int = Field(30, ge=1, le=MAX_TOKEN_LIFETIME_MINUTES)
+    jwt_max_lifetime_minutes: int | None = Field(
+        None, ge=1, le=MAX_TOKEN_LIFETIME_MINUTES,
+        description="tokens living longer (exp - iat) are refused; unset: jwt_expiry_minutes")
+
+    # Throttling of the endpoints anyone may call (api/throttle.py, api/lockout.py).
+    # Per client address and per API process (memory); account locks are shared (database).
+    register_per_minute: int = Field(5, ge=1, description="registrations per client address per minute")
+    login_failures_per_minute: int = Field(
+        10, ge=1, description="failed logins per client address per minute, for any username")
+    login_lock_after: int = Field(5, ge=1, description="consecutive failed logins that lock an account")
+    login_lock_s: float = Field(30, gt=0, description="the first lock; each further failure doubles it")
+    login_lock_max_s: float = Field(900, gt=0)
+
+    @model_validator(mode="after")
+    def _expiry_within_lifetime(self) -> ApiSettings:
+        if self.jwt_expiry_minutes > self.jwt_max_lifetime_minutes_effective:
+            raise ValueError("AGENTIC_JWT_EXPIRY_MINUTES is over AGENTIC_JWT_MAX_LIFETIME_MINUTES: "
+                             "the API would refuse its own tokens")
+        return self
+
+    @property
+    def jwt_max_lifetime_minutes_effective(self) -> int:
+        return self.jwt_max_lifetime_minutes or self.jwt_expiry_minutes
+
+    def jwt_keys(self) -> tuple[str, list[str]]:
+        """The signing key and the previous keys still accepted. Raises
+        core.keys.KeyProblem for a missing (production), short or known key."""
+        current = installation_key("AGENTIC_JWT_SECRET", self.jwt_secret, data_dir=self.data_dir,
+                                   production=self.is_production)
+        previous = [check_key("AGENTIC_JWT_PREVIOUS_SECRETS", key) for key in self.jwt_previous_secrets]
+        return current, previous
 
 
 @functools.cache

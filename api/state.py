@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.lockout import AccountLocks, LockPolicy
 from api.security import TokenCodec
 from api.settings import ApiSettings
+from api.throttle import SlidingWindow
 from core.temporal import connect
 
 
@@ -31,10 +33,27 @@ class TemporalHolder:
 
 
 @dataclass
+class AuthThrottle:
+    """What limits the endpoints anyone may call: kept for the process's lifetime."""
+
+    registrations: SlidingWindow
+    login_failures: SlidingWindow
+    locks: AccountLocks
+
+    @classmethod
+    def from_settings(cls, settings: ApiSettings) -> AuthThrottle:
+        return cls(registrations=SlidingWindow(settings.register_per_minute),
+                   login_failures=SlidingWindow(settings.login_failures_per_minute),
+                   locks=AccountLocks(LockPolicy(settings.login_lock_after, settings.login_lock_s,
+                                                 settings.login_lock_max_s)))
+
+
+@dataclass
 class AppState:
     settings: ApiSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     temporal: TemporalHolder
     tokens: TokenCodec
+    throttle: AuthThrottle
     background: list[asyncio.Task] = field(default_factory=list)

@@ -8,7 +8,6 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "dev-only-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,9 +33,7 @@ class Settings(BaseSettings):
     # PostgreSQL; unset means `make run` starts an embedded server under .data/
     database_url: str | None = None
 
-    # Auth
-    jwt_secret: str = DEFAULT_JWT_SECRET
-    jwt_expiry_minutes: int = 30
+    # Auth (the token settings are the API's: api/settings.py)
     admin_username: str = "admin"
     admin_password: str | None = None
     max_body_bytes: int = 1_048_576

@@ -1,4 +1,5 @@
-"""/api/v1/auth: register, token (OAuth2 password flow), me, and (admin) a user's roles."""
+"""/api/v1/auth: register, token (OAuth2 password flow), logout, me, and (admin) a user's
+roles and the revocation of a user's tokens."""
 
 from __future__ import annotations
 
@@ -6,22 +7,30 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AdminUser, AnyUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import Me, ResourceId, RolesUpdate, Token, UserCreate, UserPublic
 from api.security import allowed_scopes, hash_password, verify_password
+from api.throttle import client_address, rate_limited
 from core.db.models import User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserPublic,
-             responses={409: {"description": "username taken"}})
-async def register(body: UserCreate, session: SessionDep, request: Request) -> User:
-    user = User(username=body.username, password_hash=hash_password(body.password), is_admin=False)
+             responses={409: {"description": "username taken (in any case)"},
+                        429: {"description": "too many registrations from this address"}})
+async def register(body: UserCreate, session: SessionDep, state: StateDep, request: Request) -> User:
+    """Usernames are stored in lower case and unique regardless of case. A taken name
+    answers 409: registration is rate-limited per client address, which bounds how
+    fast names can be probed (see docs/api.md)."""
+    if (wait := state.throttle.registrations.hit(client_address(request))) is not None:
+        raise rate_limited("too many registrations from this address", wait)
+    user = User(username=body.username.lower(), password_hash=hash_password(body.password), is_admin=False)
     session.add(user)
     try:
         await session.commit()
@@ -31,13 +40,26 @@ async def register(body: UserCreate, session: SessionDep, request: Request) -> U
     return user
 
 
-@router.post("/token", response_model=Token, responses={401: {"description": "bad credentials"}})
+@router.post("/token", response_model=Token,
+             responses={401: {"description": "bad credentials"},
+                        429: {"description": "too many failed logins (this address or this username)"}})
 async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
                 state: StateDep, request: Request) -> Token:
-    user = await session.scalar(select(User).where(User.username == form.username))
+    """Unknown users cost the same as real ones (a dummy hash is verified) and are
+    locked the same way, so neither the timing nor a 429 tells which names exist."""
+    throttle, address = state.throttle, client_address(request)
+    if (wait := throttle.login_failures.wait_s(address)) is not None:
+        raise rate_limited("too many failed logins from this address", wait)
+    name = form.username.lower()
+    user = await session.scalar(select(User).where(func.lower(User.username) == name))
+    if (wait := throttle.locks.wait_s(user, name)) is not None:
+        raise rate_limited("too many failed logins for this username", wait)
     if not verify_password(form.password, user.password_hash if user else None) or user is None or user.disabled:
+        throttle.login_failures.record(address)
+        await throttle.locks.failed(session, name)
         raise ApiError(401, "invalid_credentials", "wrong username or password",
                        headers={"WWW-Authenticate": "Bearer"})
+    await throttle.locks.succeeded(session, user)
     request.scope["agentic.actor"] = (user.id, user.username)
     allowed = allowed_scopes(user.is_admin)
     # No scopes asked for: everything the account may have. Asking for more is an error.
@@ -46,8 +68,32 @@ async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
     if refused:
         raise ApiError(403, "insufficient_scope", f"scope(s) not allowed: {', '.join(refused)}")
     scopes = sorted(set(wanted))
-    return Token(access_token=state.tokens.issue(user.id, scopes), expires_in=state.tokens.expiry_s,
-                 scope=" ".join(scopes))
+    return Token(access_token=state.tokens.issue(user.id, scopes, user.token_version),
+                 expires_in=state.tokens.expiry_s, scope=" ".join(scopes))
+
+
+async def _revoke_tokens(session: AsyncSession, user_id: str) -> bool:
+    """Every token issued so far carries the old version and is refused from now on."""
+    bumped = await session.execute(
+        update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
+    await session.commit()
+    return bumped.rowcount == 1
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: AnyUser, session: SessionDep) -> None:
+    """Revokes every token of the caller (all devices), this one included."""
+    await _revoke_tokens(session, principal.id)
+
+
+@router.post("/users/{user_id}/revoke-tokens", status_code=status.HTTP_204_NO_CONTENT,
+             responses={404: {"description": "unknown user"}})
+async def revoke_tokens(user_id: ResourceId, principal: AdminUser, session: SessionDep,
+                        request: Request) -> None:
+    """Revokes every token of a user (admin only); the user may log in again."""
+    request.scope["agentic.resource"] = ("users", user_id)
+    if not await _revoke_tokens(session, user_id):
+        raise not_found("user")
 
 
 @router.get("/me", response_model=Me)

@@ -15,9 +15,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.debugger.events import EventStream
 from api.debugger.history import name
-from api.deps import Principal
-from api.security import InvalidToken, allowed_scopes
-from core.db.models import Execution, User
+from api.deps import Principal, authenticate
+from core.db.models import Execution
 from workflows.plan import GraphResult
 
 log = logging.getLogger(__name__)
@@ -29,16 +28,9 @@ START_WAIT_S = 30.0
 async def _principal(state, token: str | None) -> Principal | None:
     if not token:
         return None
-    try:
-        claims = state.tokens.verify(token)
-    except InvalidToken:
-        return None
     async with state.sessions() as session:
-        user = await session.get(User, claims.user_id)
-    if user is None or user.disabled:
-        return None
-    scopes = claims.scopes & frozenset(allowed_scopes(user.is_admin))
-    return Principal(user=user, scopes=scopes) if "read" in scopes else None
+        principal = await authenticate(state.tokens, session, token)
+    return principal if principal is not None and "read" in principal.scopes else None
 
 
 def _token(websocket: WebSocket, token: str | None) -> str | None:

@@ -4,10 +4,12 @@ record-keeping activity, and the app driven in-process through ASGITransport."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
@@ -64,6 +66,9 @@ def api_settings(temporal_address, database_url) -> ApiSettings:
         temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}", jwt_secret=JWT_SECRET,
         admin_username="admin", admin_password=ADMIN_PASSWORD, shell_enabled=False,
         reconcile_grace_s=1.0, reconcile_interval_s=1.0,
+        # The fixtures register and log in many users from one address within seconds;
+        # tests/integration/api/test_throttle.py runs its own instances with low limits.
+        register_per_minute=1_000_000, login_failures_per_minute=1_000_000,
     )
 
 
@@ -89,6 +94,20 @@ async def api(app):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
                                  timeout=30) as http:
         yield http
+
+
+@contextlib.asynccontextmanager
+async def another_app(settings: ApiSettings, client) -> AsyncIterator:
+    """A second API process of the installation (same database), with its own settings."""
+    application = create_app(settings, temporal_client=client, reconcile=False)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+def asgi_client(application, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    """A client of `application` that connects from `address`."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=application, client=(address, 50000)),
+                             base_url="http://api", timeout=30)
 
 
 async def login(api: httpx.AsyncClient, username: str, password: str, scopes: str | None = None) -> dict:

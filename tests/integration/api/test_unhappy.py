@@ -44,11 +44,11 @@ async def test_bad_tokens_are_401(api, user):
     tampered_payload = b64({**json.loads(base64.urlsafe_b64decode(payload + "==")), "scope": "read admin"})
     bad = {
         "alg none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}.",
-        "wrong key": TokenCodec("another-secret-" + "y" * 40, 30).issue(user_id, ["read"]),
+        "wrong key": TokenCodec("another-secret-" + "y" * 40, 30).issue(user_id, ["read"], 0),
         "tampered": f"{header}.{tampered_payload}.{signature}",
-        "expired": TokenCodec(JWT_SECRET, -1).issue(user_id, ["read"]),
+        "expired": TokenCodec(JWT_SECRET, -1).issue(user_id, ["read"], 0),
         "garbage": "not.a.token",
-        "unknown user": TokenCodec(JWT_SECRET, 30).issue("no-such-user", ["read"]),
+        "unknown user": TokenCodec(JWT_SECRET, 30).issue("no-such-user", ["read"], 0),
     }
     for name, token in bad.items():
         response = await api.get("/api/v1/workflows", headers={"Authorization": f"Bearer {token}"})

@@ -1,6 +1,6 @@
 """Live monitoring over a real socket (uvicorn in this event loop): every event
 of a 3-node execution in order, a late subscriber's backlog, several
-subscribers at once, a paused node, and refusals (bad token, another user)."""
+subscribers at once, a paused node, and refusals (bad or revoked token, another user)."""
 
 from __future__ import annotations
 
@@ -116,3 +116,16 @@ async def test_paused_at_a_live_breakpoint_is_streamed(api, make_user, ws_base):
     assert types.index("paused") < types.index("resumed") < len(types) - 1
     assert node_events(seen)[-2:] == [("node_started", "done"), ("node_finished", "done")]
     assert seen[-1]["status"] == "succeeded"
+
+
+async def test_refused_for_a_revoked_token(api, make_user, ws_base):
+    _, headers = await make_user()
+    eid = await start(api, headers)
+    await wait_finished(api, eid, headers)
+    events, _, _ = await collect(f"{ws_base}/{eid}?token={token(headers)}")
+    assert events  # the owner watches while the token is good
+    assert (await api.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(f"{ws_base}/{eid}?token={token(headers)}"):
+            pass
+    assert refused.value.response.status_code == 403
