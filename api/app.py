@@ -32,10 +32,10 @@ log = logging.getLogger(__name__)
 def create_app(settings: ApiSettings | None = None, *, temporal_client: Client | None = None,
                reconcile: bool = True) -> FastAPI:
     settings = settings or get_api_settings()
-    signatures.configure_from(settings)  # what the API hands Temporal is signed
     if not settings.database_url:
         raise RuntimeError("AGENTIC_DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
     tokens = token_codec(settings)  # before serving: a missing or weak key stops the start
+    signatures.configure_from(settings)  # what the API hands Temporal is signed (same rules)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
