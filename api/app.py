@@ -18,12 +18,14 @@ from api.middleware import AuditMiddleware, BodyLimitMiddleware
 from api.routes import auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
+from api.routes import secrets
 from api.schemas import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password
 from api.settings import ApiSettings, get_api_settings
 from api.state import AppState, TemporalHolder
 from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
+from credentials.keys import keyring
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
                reconcile: bool = True) -> FastAPI:
     settings = settings or get_api_settings()
     settings.check_production()
+    keyring(settings)  # no usable master key for secrets: refuse to start, not at the first secret
     if not settings.database_url:
         raise RuntimeError("AGENTIC_DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
 
@@ -67,6 +70,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(debug.router, responses=ERROR_RESPONSES)
     app.include_router(reruns.router, responses=ERROR_RESPONSES)
     app.include_router(reset.router, responses=ERROR_RESPONSES)
+    app.include_router(secrets.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

@@ -24,7 +24,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approvals import approval_link, write_mirror
-from api import runs
+from api import runs, secret_access
 from api.access import load_workflow
 from api.definitions import compile_version
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
@@ -142,6 +142,7 @@ async def request_run(workflow_id: ResourceId, body: GateRequest, principal: Exe
         raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
                        [i.model_dump() for i in issues])
     plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
+    await secret_access.check_plan(session, principal.user, plan, state.settings)
     eid = new_id()
     row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
                     inputs=body.inputs, plan=plan.model_dump(mode="json"),
