@@ -1,9 +1,12 @@
 """The wrapper every node activity runs in.
 
-It renders the node's config with secrets (here, never in workflow code),
-validates it against the node type's schema, runs the handler, scrubs secret
-values from what goes back into history, enforces the output cap, and maps
-errors onto Temporal's retry semantics.
+It checks where the node's config references secrets (workflows/secret_refs.py:
+again here, a plan may be forged), resolves those secrets for the run's owner
+(credentials/resolver.py: here, never in workflow code), renders the config,
+validates it against the node type's schema, refuses to send a host-bound
+secret elsewhere, runs the handler, scrubs secret values from what goes back
+into history, enforces the output cap, and maps errors onto Temporal's retry
+semantics.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from datetime import timedelta
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,12 +25,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.settings import Settings
+from credentials.access import SecretUnavailable
+from credentials.names import host_allowed
+from credentials.resolver import Resolved, SecretResolver
 from workflows.expressions import ExpressionError, render_value
 from workflows.node_types import NodeType
 from workflows.plan import NodeCall, NodeOutcome
+from workflows.secret_refs import node_problems
 
 log = logging.getLogger(__name__)
-SECRET_ENV_PREFIX = "AGENTIC_SECRET_"
 HEARTBEAT_EVERY_S = 1.0
 
 
@@ -43,28 +48,35 @@ class NodeError(Exception):
 
 @dataclass
 class ActivityDeps:
-    """What handlers share: one settings object, one pooled HTTP client."""
+    """What handlers share: one settings object, one pooled HTTP client, one
+    secret resolver."""
 
     settings: Settings
     http: httpx.AsyncClient
     extras: dict[str, Any] = field(default_factory=dict)
+    secrets: SecretResolver | None = None
+
+    def __post_init__(self) -> None:
+        if self.secrets is None:
+            self.secrets = SecretResolver(self.settings)
 
 
 class Secrets:
-    """`secrets.NAME` reads AGENTIC_SECRET_NAME from the worker's environment and
-    remembers each value it handed out so outputs can be scrubbed of it."""
+    """`secrets.NAME` in a config: the values resolved for this one node call
+    (only names its config references). Every value is scrubbed from outputs
+    and error messages, a second line of defence behind the placement rules."""
 
-    def __init__(self) -> None:
-        self.used: set[str] = set()
+    def __init__(self, resolved: dict[str, Resolved] | None = None) -> None:
+        self._values = {name: r.value for name, r in (resolved or {}).items()}
+        self.bindings = {name: r.allowed_hosts for name, r in (resolved or {}).items()}
+        self.used: set[str] = set(self._values.values())
 
     def __getattr__(self, name: str) -> str:
         if name.startswith("_"):
             raise AttributeError(name)
-        value = os.environ.get(SECRET_ENV_PREFIX + name)
-        if value is None:
-            raise ExpressionError(f"secret {name!r} is not set (set {SECRET_ENV_PREFIX}{name} on the worker)")
-        self.used.add(value)
-        return value
+        if name not in self._values:
+            raise ExpressionError(f"secret {name!r} was not resolved for this node")
+        return self._values[name]
 
     __getitem__ = __getattr__
 
@@ -90,9 +102,10 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
     @activity.defn(name=node_type.activity_name)
     async def run_node(call: NodeCall) -> NodeOutcome:
         attempt = activity.info().attempt
-        secrets = Secrets()
         heartbeat = asyncio.create_task(_heartbeat())
+        secrets = Secrets()
         try:
+            secrets = Secrets(await _resolve_secrets(node_type, deps, call))
             output = await _run(node_type, handler, deps, call, secrets)
         except NodeError as err:
             raise ApplicationError(
@@ -119,7 +132,22 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
     return run_node
 
 
-async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: NodeCall, secrets: Secrets) -> Any:
+async def _resolve_secrets(node_type: NodeType, deps: ActivityDeps, call: NodeCall) -> dict[str, Resolved]:
+    """The secrets the config references, each checked for where it appears
+    first, then resolved with the access of the run's owner (None: an operator run)."""
+    names, problems = node_problems(node_type, call.config)
+    if problems:
+        raise NodeError(problems[0].code, f"{problems[0].path}: {problems[0].message}")
+    if not names:
+        return {}
+    try:
+        return await deps.secrets.resolve(call.owner_id, names)
+    except SecretUnavailable as err:
+        raise NodeError(err.code, err.message) from None
+
+
+async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: NodeCall,
+               secrets: Secrets) -> Any:
     try:
         rendered = render_value(call.config, {**call.context, "secrets": secrets})
     except ExpressionError as err:
@@ -130,7 +158,25 @@ async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: 
         # Never str(err): pydantic echoes the input, which may hold a secret.
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise NodeError("invalid_config", f"config after rendering is invalid: {problems}") from None
+    check_bindings(node_type, config, deps.settings, secrets.bindings)
     return await handler(config, call, deps)
+
+
+def check_bindings(node_type: NodeType, config: BaseModel, settings: Settings,
+                   bindings: dict[str, tuple[str, ...]]) -> None:
+    """A secret bound to hosts goes only to those hosts."""
+    bound = {name: hosts for name, hosts in bindings.items() if hosts}
+    if not bound:
+        return
+    host = node_type.destination(config, settings) if node_type.destination else None
+    for name, hosts in sorted(bound.items()):
+        if host is None:
+            raise NodeError("secret_host_not_allowed",
+                            f"secret {name!r} may only be sent to {', '.join(hosts)}, and where this node "
+                            "sends it cannot be checked (follow_redirects is on, or the node has no destination)")
+        if not host_allowed(host, hosts):
+            raise NodeError("secret_host_not_allowed",
+                            f"secret {name!r} may only be sent to {', '.join(hosts)}, not to {host!r}")
 
 
 def _seconds(value: float | None) -> timedelta | None:

@@ -12,7 +12,7 @@ import httpx
 from pydantic import Field
 
 from activities.base import NodeError
-from workflows.node_types import NodeConfig, NodeType
+from workflows.node_types import TAKES_SECRET, NodeConfig, NodeType
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -20,7 +20,8 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 class HttpRequestConfig(NodeConfig):
     method: Method = "GET"
     url: str
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, json_schema_extra=TAKES_SECRET,
+                                    description="values may reference secrets: 'Bearer {{ secrets.TOKEN }}'")
     query: dict[str, str | int | float | bool] = Field(default_factory=dict)
     json_body: Any = Field(None, alias="json", description="sent as JSON")
     body: str | None = Field(None, description="sent as-is (give json or body, not both)")
@@ -121,9 +122,15 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP-date: fall back to the node's backoff
 
 
+def destination(config: HttpRequestConfig, settings) -> str | None:
+    """Where the headers (and their secrets) go; unknown when redirects are followed."""
+    return None if config.follow_redirects else urlsplit(config.url).hostname
+
+
 NODE_TYPE = NodeType(
     name="http_request",
     config_model=HttpRequestConfig,
     description="Calls an HTTP endpoint; JSON responses are parsed.",
     default_timeout_s=60,
+    destination=destination,
 )

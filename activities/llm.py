@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 from pydantic import Field
 
 from activities.base import NodeError
-from workflows.node_types import NodeConfig, NodeType
+from workflows.node_types import TAKES_SECRET, NodeConfig, NodeType
 
 
 class LlmConfig(NodeConfig):
@@ -18,7 +19,8 @@ class LlmConfig(NodeConfig):
     system: str | None = None
     model: str | None = Field(None, description="default: AGENTIC_LLM_MODEL")
     base_url: str | None = Field(None, description="default: AGENTIC_LLM_BASE_URL")
-    api_key: str | None = Field(None, description="e.g. '{{ secrets.OPENAI_KEY }}'; default: AGENTIC_LLM_API_KEY")
+    api_key: str | None = Field(None, description="e.g. '{{ secrets.OPENAI_KEY }}'; default: AGENTIC_LLM_API_KEY",
+                                json_schema_extra=TAKES_SECRET)
     temperature: float | None = Field(None, ge=0, le=2)
     max_tokens: int | None = Field(None, gt=0)
     json_schema: dict[str, Any] | None = Field(None, description="ask for JSON and validate it against this schema")
@@ -78,9 +80,15 @@ def _output(completion, config: LlmConfig) -> dict[str, Any]:
     return out
 
 
+def destination(config: LlmConfig, settings) -> str | None:
+    """Where the api_key goes: the endpoint's host."""
+    return urlsplit(config.base_url or settings.llm_base_url or "").hostname
+
+
 NODE_TYPE = NodeType(
     name="llm",
     config_model=LlmConfig,
     description="Chat completion against any OpenAI-compatible endpoint, optional JSON output.",
     default_timeout_s=180,
+    destination=destination,
 )

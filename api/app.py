@@ -18,12 +18,14 @@ from api.middleware import AuditMiddleware, BodyLimitMiddleware
 from api.routes import auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
+from api.routes import secrets
 from api.schemas import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
 from api.state import AppState, AuthThrottle, TemporalHolder
 from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
+from credentials.keys import keyring
 from workflows import signatures
 
 log = logging.getLogger(__name__)
@@ -34,8 +36,10 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     settings = settings or get_api_settings()
     if not settings.database_url:
         raise RuntimeError("AGENTIC_DATABASE_URL is not set (make run starts an embedded PostgreSQL)")
-    tokens = token_codec(settings)  # before serving: a missing or weak key stops the start
-    signatures.configure_from(settings)  # what the API hands Temporal is signed (same rules)
+    # Every key is checked before serving: a missing (production) or weak one stops the start.
+    tokens = token_codec(settings)
+    keyring(settings)  # the master key of the secrets store
+    signatures.configure_from(settings)  # what the API hands Temporal is signed
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +73,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(debug.router, responses=ERROR_RESPONSES)
     app.include_router(reruns.router, responses=ERROR_RESPONSES)
     app.include_router(reset.router, responses=ERROR_RESPONSES)
+    app.include_router(secrets.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

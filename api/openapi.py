@@ -17,7 +17,8 @@ def spec_text() -> str:
     # No database or Temporal is touched: the schema needs only the routes (and a
     # throwaway key, so no installation key is generated for a document).
     settings = ApiSettings(database_url="postgresql://unused@127.0.0.1/unused",
-                           jwt_secret=secrets.token_urlsafe(48), signing_key=secrets.token_urlsafe(48))
+                           jwt_secret=secrets.token_urlsafe(48), signing_key=secrets.token_urlsafe(48),
+                           secrets_master_key=secrets.token_urlsafe(48))
     app = create_app(settings, reconcile=False)
     return json.dumps(app.openapi(), indent=1, sort_keys=True) + "\n"
 

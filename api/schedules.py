@@ -26,6 +26,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import secret_access
 from api.cron import check_cron, check_time_zone, cron_zone
 from api.definitions import compile_version
 from api.deps import Principal
@@ -328,7 +329,11 @@ async def plan_for(session: AsyncSession, principal: Principal, wf: Workflow, ro
                    settings: ApiSettings) -> Plan:
     version = await load_version(session, wf, row.version)
     check_inputs(version, row.inputs)
-    return await compile_version(session, principal, wf, version, settings.node_output_cap_bytes)
+    plan = await compile_version(session, principal, wf, version, settings.node_output_cap_bytes)
+    # Its runs act for the schedule's owner: their access counts (the worker
+    # checks it again at every run, so a share revoked later stops the runs).
+    await secret_access.check_plan(session, await session.get(User, row.owner_id), plan, settings)
+    return plan
 
 
 async def owner_name(session: AsyncSession, owner_id: str) -> str | None:

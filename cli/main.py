@@ -124,7 +124,12 @@ def main(argv: list[str] | None = None) -> None:
     validate = sub.add_parser("validate", help="print every problem of a graph")
     validate.add_argument("file")
     sub.add_parser("dev", help="start the dev stack (same as make run)")
+    sub.add_parser("rewrap-secrets", help="after a master-key rotation: re-wrap every secret with the new key")
     args = parser.parse_args(argv)
+    if args.command == "rewrap-secrets":
+        from cli.rewrap import cmd_rewrap
+
+        sys.exit(asyncio.run(cmd_rewrap()))
     if args.command == "validate":
         sys.exit(cmd_validate(args))
     if args.command == "dev":

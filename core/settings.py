@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from credentials.names import SHARE_PATTERN, is_secret_name
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,8 +67,29 @@ class Settings(BaseSettings):
     signing_key: str | None = None
     signing_previous_keys: list[str] = Field(default_factory=list, description="still verify, during rotation")
 
+    # The credentials store (credentials/): the master key wraps every secret's
+    # data key; unset: generated under data_dir, never in production. Previous
+    # keys still decrypt while `agentic rewrap-secrets` moves rows to the new one.
+    secrets_master_key: str | None = None
+    secrets_previous_master_keys: list[str] = Field(default_factory=list)
+    # The operator's environment secrets (AGENTIC_SECRET_<NAME> on the worker)
+    # serve admins and operator (CLI) runs, and the roles granted here:
+    # {"DEMO": ["role:ops"]}. The API and the worker need the same value.
+    env_secret_grants: dict[str, list[str]] = Field(default_factory=dict)
+
     # The worker
     worker_max_concurrent_activities: int = 100
+
+    @field_validator("env_secret_grants")
+    @classmethod
+    def _grants(cls, grants: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, roles in grants.items():
+            if not is_secret_name(name):
+                raise ValueError(f"{name!r} is not a secret name (upper case letters, digits, '_')")
+            for role in roles:
+                if not re.match(SHARE_PATTERN, role):
+                    raise ValueError(f"grant {role!r} of {name} is not 'role:<name>'")
+        return grants
 
     @property
     def is_production(self) -> bool:

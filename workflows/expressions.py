@@ -69,6 +69,10 @@ class Analysis:
     node_refs: set[str] = field(default_factory=set)
     unsafe: list[str] = field(default_factory=list)
     dynamic_node_access: bool = False
+    # `{{ secrets.NAME }}` / `{{ secrets['NAME'] }}` straight in the template's
+    # text; any other use of `secrets` (a filter, an operator, a loop...) is misuse.
+    secret_refs: set[str] = field(default_factory=set)
+    secret_misuse: bool = False
 
 
 def analyze(text: str) -> Analysis:
@@ -97,7 +101,28 @@ def analyze(text: str) -> Analysis:
                 result.node_refs.add(key)
             else:
                 result.dynamic_node_access = True
+    plain = _plain_secret_refs(ast)
+    for name in ast.find_all(nodes.Name):
+        if name.name == "secrets":
+            if id(name) in plain:
+                result.secret_refs.add(plain[id(name)])
+            else:
+                result.secret_misuse = True
     return result
+
+
+def _plain_secret_refs(ast: nodes.Template) -> dict[int, str]:
+    """id(Name node) -> key, for each `secrets.KEY` that is a whole `{{ }}` of
+    the template's top level (not inside a block, loop or condition)."""
+    found = {}
+    for output in ast.body:
+        if not isinstance(output, nodes.Output):
+            continue
+        for child in output.nodes:
+            if isinstance(child, (nodes.Getattr, nodes.Getitem)) and isinstance(child.node, nodes.Name) \
+                    and child.node.name == "secrets" and isinstance(_static_key(child), str):
+                found[id(child.node)] = _static_key(child)
+    return found
 
 
 def _static_key(node: nodes.Getattr | nodes.Getitem) -> Any:

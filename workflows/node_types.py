@@ -7,6 +7,7 @@ free of I/O imports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,6 +26,10 @@ class NodeType:
     privileged: bool = False  # only admins may save it; operators must enable it
     default_timeout_s: float = 60.0
     default_max_attempts: int = 3
+    # (rendered config, settings) -> the host the node sends its secrets to, or
+    # None when that cannot be known (e.g. redirects are followed): a secret
+    # bound to hosts is refused then. Unset: the node sends secrets nowhere.
+    destination: Callable[[Any, Any], str | None] | None = None
 
     @property
     def activity_name(self) -> str:
@@ -33,6 +38,18 @@ class NodeType:
 
 class NodeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Marks a config field that takes a secret: `Field(..., json_schema_extra=TAKES_SECRET)`.
+# Only such fields may hold `{{ secrets.NAME }}` (workflows/secret_refs.py), and
+# only fields whose value goes to a destination, never into an output.
+TAKES_SECRET: dict[str, Any] = {"secret": True}
+
+
+def secret_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The config keys (aliases where given) of the fields that take a secret."""
+    return frozenset(info.alias or name for name, info in model.model_fields.items()
+                     if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret") is True)
 
 
 class DelayConfig(NodeConfig):

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from workflows import graph
 from workflows.dsl import EdgeSpec, NodeSpec, WorkflowDefinition
 from workflows.expressions import ROOT_NAMES, ExpressionError, analyze, is_template, iter_strings
-from workflows.node_types import NodeType
+from workflows.node_types import NodeType, secret_fields
+from workflows.secret_refs import use_problems
 
 MAX_SUB_WORKFLOW_DEPTH = 8
 
@@ -214,12 +215,16 @@ class _GraphChecker:
         config = dict(node.config)
         if node.type == "sub_workflow":
             config.pop("definition", None)  # its own expressions were checked as a graph
-        for where, text in iter_strings(config, f"{self.path}.nodes[{index}].config"):
-            if is_template(text):
-                self._check_expression(text, where, upstream, in_workflow=in_workflow)
+        fields = secret_fields(node_type.config_model) if node_type is not None else frozenset()
+        for key, value in config.items():
+            for where, text in iter_strings(value, f"{self.path}.nodes[{index}].config.{key}"):
+                if is_template(text):
+                    self._check_expression(text, where, upstream, in_workflow=in_workflow, fields=fields,
+                                           in_secret_field=key in fields)
 
     def _check_expression(self, text: str, where: str, upstream: set[str], *,
-                          in_workflow: bool, bare_allowed: bool = False) -> None:
+                          in_workflow: bool, bare_allowed: bool = False, fields: frozenset[str] = frozenset(),
+                          in_secret_field: bool = False) -> None:
         if bare_allowed and not is_template(text):
             text = "{{ " + text + " }}"
         try:
@@ -232,10 +237,9 @@ class _GraphChecker:
         for name in sorted(found.names - ROOT_NAMES):
             self.add("expression_unknown_name", where,
                      f"unknown name {name!r}: expressions read 'inputs', 'nodes' and 'secrets'")
-        if in_workflow and "secrets" in found.names:
-            self.add("secret_not_allowed", where,
-                     "secrets are only resolved inside activity-run nodes, never in edge "
-                     "conditions, delays or sub-workflow inputs (they would enter history)")
+        for problem in use_problems(found, where, in_workflow=in_workflow, fields=fields,
+                                    in_secret_field=in_secret_field):
+            self.add(problem.code, problem.path, problem.message)
         if found.dynamic_node_access:
             self.add("expression_dynamic_node", where, "read nodes by a literal id: nodes.<id> or nodes['<id>']")
         for ref in sorted(found.node_refs):

@@ -24,7 +24,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approvals import approval_link, write_mirror
-from api import runs
+from api import runs, secret_access
 from api.access import load_workflow
 from api.approvers import ID_PREFIX, bind_config, display_names, resolve
 from api.definitions import compile_version
@@ -148,6 +148,7 @@ async def request_run(workflow_id: ResourceId, body: GateRequest, principal: Exe
     plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
     gate = body.approval.model_dump(mode="json")
     gate = bind_config(gate, await resolve(session, [("$.approval", gate)]))
+    await secret_access.check_plan(session, principal.user, plan, state.settings)
     eid = new_id()
     row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
                     inputs=body.inputs, plan=plan.model_dump(mode="json"),

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import runs
+from api import runs, secret_access
 from api.access import load_execution, load_workflow, visible
 from api.definitions import compile_version
 from api.reruns import debug_options
@@ -53,6 +53,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
         raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
                        [i.model_dump() for i in issues])
     plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
+    await secret_access.check_plan(session, principal.user, plan, state.settings)
     eid = new_id()
     row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
                     idempotency_key=idempotency_key, inputs=body.inputs, plan=plan.model_dump(mode="json"),

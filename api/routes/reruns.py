@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from api import runs
+from api import runs, secret_access
 from api.access import load_execution, load_workflow
 from api.definitions import compile_version
 from api.deps import ExecuteUser, ReadUser, SessionDep, StateDep
@@ -68,6 +68,7 @@ async def rerun(execution_id: ResourceId, body: RerunCreate, principal: ExecuteU
         raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
                        [i.model_dump() for i in issues])
     plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
+    await secret_access.check_plan(session, principal.user, plan, state.settings)
     reuse = reuse_for(plan, body.from_node, source.nodes or {}, inputs)
     if unknown := set(body.breakpoints) - {n.id for n in plan.nodes}:
         raise ApiError(422, "unknown_node", f"breakpoints name unknown nodes: {sorted(unknown)}")

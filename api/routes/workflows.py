@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
-from api import schedules
+from api import schedules, secret_access
 from api.access import load_workflow, visible
 from api.approvers import resolve_definition
 from api.definitions import check_privileges, mermaid, validate_or_raise
@@ -62,11 +62,13 @@ async def list_workflows(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WorkflowDetail,
-             responses={422: {"description": "every problem of the definition"}})
+             responses={422: {"description": "every problem of the definition, or secrets the saver "
+                                             "may not use"}})
 async def create_workflow(definition: DefinitionBody, principal: WriteUser, session: SessionDep,
-                          request: Request) -> dict:
+                          state: StateDep, request: Request) -> dict:
     parsed = validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
+    await secret_access.check_definition(session, principal.user, definition, state.settings)
     approver_ids = await resolve_definition(session, definition)
     wf = Workflow(owner_id=principal.id, name=parsed.name, description=parsed.description,
                   tags=parsed.tags, latest_version=1)
@@ -80,8 +82,10 @@ async def create_workflow(definition: DefinitionBody, principal: WriteUser, sess
 
 @router.post("/validate", response_model=ValidationReport,
              responses={422: {"description": "every problem, each with its JSON path"}})
-async def validate(definition: DefinitionBody, principal: ReadUser) -> ValidationReport:
+async def validate(definition: DefinitionBody, principal: ReadUser, session: SessionDep,
+                   state: StateDep) -> ValidationReport:
     validate_or_raise(definition)
+    await secret_access.check_definition(session, principal.user, definition, state.settings)
     return ValidationReport(valid=True, issues=[])
 
 
@@ -99,6 +103,7 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
     wf = await load_workflow(session, principal, workflow_id)
     parsed = validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
+    await secret_access.check_definition(session, principal.user, definition, state.settings)
     approver_ids = await resolve_definition(session, definition)
     # Row lock: two concurrent updates get consecutive version numbers.
     await session.refresh(wf, with_for_update=True)

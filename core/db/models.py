@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+    BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
     UniqueConstraint, func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -205,6 +205,34 @@ class ComplianceScan(Base):
     finished_at: Mapped[datetime | None] = ts_column()
 
     __table_args__ = (Index("ix_compliance_scans_owner_created", "owner_id", "created_at"),)
+
+
+class Secret(Base):
+    """A user's secret (credentials/): the value only as ciphertext under its
+    own data key, which is stored wrapped by the master key `kek_id` names."""
+
+    __tablename__ = "secrets"
+    id: Mapped[str] = id_column()
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # "role:<name>" entries: the users holding one of these roles may use it.
+    shared_with: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list, server_default="{}")
+    # Host names (or "*.example.com") a node may send it to; empty: any host.
+    allowed_hosts: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list,
+                                                     server_default="{}")
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    wrap_nonce: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    kek_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = created_column()
+    value_updated_at: Mapped[datetime] = created_column()
+
+    __table_args__ = (UniqueConstraint("owner_id", "name"),
+                      Index("ix_secrets_shared_with", "shared_with", postgresql_using="gin"),
+                      Index("ix_secrets_name", "name"))
 
 
 class AuditLog(Base):

@@ -317,6 +317,8 @@ async def test_slow_response_times_out(client, task_queue, worker, server, path)
 
 async def test_secret_header_reaches_server_and_is_scrubbed(
         client, task_queue, worker, server, path, monkeypatch):
+    # Started without the API, these are operator runs (no owner): the
+    # operator's environment secrets serve them (users' runs: test_secrets.py).
     secret = "tok-4c1b9e77a2f0"
     monkeypatch.setenv("AGENTIC_SECRET_TOKEN", secret)
     url = server.route(path, "echo")
@@ -358,7 +360,7 @@ async def test_missing_secret_is_a_clear_failure(client, task_queue, worker, ser
     summary = await failed_summary(client, task_queue, graph([http_node(
         {"url": url, "headers": {"Authorization": "{{ secrets.NOPE }}"}})]))
     call = summary["nodes"]["call"]
-    assert call["error"]["code"] == "expression_error"
+    assert call["error"]["code"] == "secret_not_set"
     assert "AGENTIC_SECRET_NOPE" in call["error"]["message"]
     assert call["attempts"] == 1
     assert server.hits(path) == []

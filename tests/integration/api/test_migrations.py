@@ -6,7 +6,7 @@ import asyncpg
 
 from .conftest import alembic, create_database, drop_database
 
-TABLES = {"users", "workflows", "workflow_versions", "executions", "templates", "debug_sessions",
+TABLES = {"users", "workflows", "workflow_versions", "executions", "templates", "debug_sessions", "secrets",
           "approvals", "schedules", "compliance_scans", "audit_log"}
 
 
