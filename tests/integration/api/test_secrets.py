@@ -22,9 +22,9 @@ from core.db.session import make_engine, make_sessionmaker
 from credentials.crypto import Kek, Keyring, Sealed, unseal
 from credentials.keys import keyring
 from credentials.store import reveal, set_value
+from tests.integration.graphs import launch
 from tests.integration.test_node_http import LocalServer
 from workflows.compiler import compile_definition
-from workflows.plan import GraphInput
 
 from .conftest import ROOT, alembic, create_database, drop_database
 from .helpers import wait_finished
@@ -89,11 +89,12 @@ async def run(api, headers, workflow_id: str) -> dict:
 
 
 async def start_forged(client, api_settings, definition: dict, owner_id: str | None) -> dict:
-    """A run that skips the API: a plan started straight on the worker's queue
-    for `owner_id` (the worker must check on its own)."""
+    """A run that skips the API's checks: a plan started straight on the worker's
+    queue for `owner_id`, signed (as if the signing key had leaked), so the
+    worker's own checks are what is tested."""
     plan = compile_definition(definition, REGISTRY)
     eid = uuid.uuid4().hex
-    handle = await client.start_workflow("GraphWorkflow", GraphInput(plan=plan, execution_id=eid, owner_id=owner_id),
+    handle = await client.start_workflow("GraphWorkflow", launch(plan=plan, execution_id=eid, owner_id=owner_id),
                                          id=f"exec-{eid}", task_queue=api_settings.temporal_task_queue)
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
