@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.settings import Settings
+from outbound import Outbound
 from workflows.expressions import ExpressionError, render_value
 from workflows.node_types import NodeType
 from workflows.plan import NodeCall, NodeOutcome
@@ -43,10 +43,11 @@ class NodeError(Exception):
 
 @dataclass
 class ActivityDeps:
-    """What handlers share: one settings object, one pooled HTTP client."""
+    """What handlers share: one settings object and the guarded way out
+    (outbound/), from which each call takes its own HTTP client."""
 
     settings: Settings
-    http: httpx.AsyncClient
+    outbound: Outbound
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -42,8 +42,18 @@ class Settings(BaseSettings):
     node_output_cap_bytes: int = 256 * 1024
     http_response_cap_bytes: int = 1_048_576
     http_allowed_hosts: list[str] | None = Field(
-        None, description="when set, http_request may only reach these hosts"
+        None, description="when set, http_request may only reach these hosts (on top of the egress policy)"
     )
+
+    # Egress policy of every outbound request (outbound/): internal and the
+    # platform's own destinations are refused unless opened here.
+    outbound_allow: list[str] = Field(
+        default_factory=list, description="hostnames, '*.domain', addresses or CIDRs nodes may reach although "
+        "internal (the platform's own endpoints stay refused)")
+    outbound_allow_loopback: bool = Field(
+        False, description="development only: loopback destinations other than the platform's own")
+    outbound_deny: list[str] = Field(
+        default_factory=list, description="more host:port endpoints of the platform, refused like Temporal's")
 
     # shell node: privileged, off unless the operator enables it
     shell_enabled: bool = False

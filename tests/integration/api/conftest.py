@@ -58,23 +58,24 @@ async def database_url():
 
 
 @pytest.fixture(scope="session")
-def api_settings(temporal_address, database_url) -> ApiSettings:
+def api_settings(temporal_address, temporal_http_port, database_url) -> ApiSettings:
     return ApiSettings(
         temporal_address=temporal_address, database_url=database_url,
         temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}", jwt_secret=JWT_SECRET,
         admin_username="admin", admin_password=ADMIN_PASSWORD, shell_enabled=False,
         reconcile_grace_s=1.0, reconcile_interval_s=1.0,
+        # The tests' servers listen on 127.0.0.1; the platform's ports (this
+        # Temporal, this PostgreSQL, the API) stay refused.
+        outbound_allow_loopback=True, outbound_deny=[f"127.0.0.1:{temporal_http_port}"],
     )
 
 
 @pytest.fixture(scope="session")
 async def api_worker(client, api_settings):
-    http = httpx.AsyncClient()
-    worker = build_worker(client, api_settings, http, task_queue=api_settings.temporal_task_queue)
+    worker = build_worker(client, api_settings, task_queue=api_settings.temporal_task_queue)
     await worker.__aenter__()
     yield worker
     await worker.__aexit__(None, None, None)
-    await http.aclose()
 
 
 @pytest.fixture(scope="session")
