@@ -1,13 +1,14 @@
 """Guarded HTTP clients, built from Settings.
 
-A client per use (one node call, one webhook): no connection survives
-into another user's call. The TLS context, the costly
+A client per use (one node call, one webhook): no connection, cookie or
+credential survives into another user's call. The TLS context, the costly
 part, is built once and shared.
 """
 
 from __future__ import annotations
 
 import ssl
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +17,22 @@ import httpx
 from core.settings import Settings
 from outbound.policy import Endpoint, Policy, parse_endpoint
 from outbound.transport import Guard, GuardedTransport, Resolver, guarded_httpx2_transport_class
+
+
+class _KeepNoCookies(DefaultCookiePolicy):
+    """A Set-Cookie is never stored, so never sent on (not to the next node
+    call, not to the next redirect hop): a cookie a node needs goes in its
+    `Cookie` header."""
+
+    def set_ok(self, cookie, request) -> bool:
+        return False
+
+    def return_ok(self, cookie, request) -> bool:
+        return False
+
+
+def no_cookies() -> CookieJar:
+    return CookieJar(policy=_KeepNoCookies())
 
 
 def platform_endpoints(settings: Settings) -> list[Endpoint]:
@@ -69,7 +86,8 @@ class Outbound:
         inner = httpx.AsyncHTTPTransport(verify=self._ssl, trust_env=False)
         # trust_env=False: proxy variables would route around the guard, and
         # ~/.netrc would add credentials to a user's destination.
-        return httpx.AsyncClient(transport=GuardedTransport(self.guard, inner), trust_env=False, **kwargs)
+        return httpx.AsyncClient(transport=GuardedTransport(self.guard, inner), trust_env=False,
+                                 cookies=no_cookies(), **kwargs)
 
     def httpx2_client(self, **kwargs: Any) -> Any:
         """The same for the `openai` SDK, whose `http_client=` takes an httpx2 client."""
@@ -77,7 +95,7 @@ class Outbound:
 
         inner = httpx2.AsyncHTTPTransport(verify=self._ssl, trust_env=False)
         transport = guarded_httpx2_transport_class()(self.guard, inner)
-        return httpx2.AsyncClient(transport=transport, trust_env=False, **kwargs)
+        return httpx2.AsyncClient(transport=transport, trust_env=False, cookies=no_cookies(), **kwargs)
 
 
 def _default_port(scheme: str) -> int:

@@ -322,3 +322,26 @@ async def test_output_over_node_output_cap_fails(client, task_queue, make_worker
     assert call["attempts"] == 1
     assert len(server.hits(path)) == 1
 
+
+async def test_a_cookie_received_by_one_run_is_not_sent_by_the_next(client, task_queue, worker, server, path):
+    """Issue 8 item 5: bob's node got a Set-Cookie; alice's node (another
+    execution) calling the same host must not carry it."""
+    url = server.route(path, (200, {"Set-Cookie": "session=bobs-session; Path=/"}, {"hello": "bob"}), "echo")
+    first = await run(client, task_queue, graph([http_node({"url": url})]))
+    assert first.nodes["call"].output["headers"]["set-cookie"].startswith("session=bobs-session")
+    second = await run(client, task_queue, graph([http_node({"url": url})]))
+    assert "cookie" not in second.nodes["call"].output["body"]["headers"]
+    assert ["cookie" in hit.headers for hit in server.hits(path)] == [False, False]
+
+
+async def test_a_cookie_set_by_a_redirect_is_not_sent_to_the_next_hop(client, task_queue, worker, server, path):
+    target = server.route(path + "/target", "echo")
+    url = server.route(path, (302, {"Location": target, "Set-Cookie": "session=x; Path=/"}, ""))
+    result = await run(client, task_queue, graph([http_node({"url": url, "follow_redirects": True})]))
+    assert "cookie" not in result.nodes["call"].output["body"]["headers"]
+
+
+async def test_a_cookie_header_the_node_sets_is_sent(client, task_queue, worker, server, path):
+    url = server.route(path, "echo")
+    result = await run(client, task_queue, graph([http_node({"url": url, "headers": {"Cookie": "pref=1"}})]))
+    assert result.nodes["call"].output["body"]["headers"]["cookie"] == "pref=1"
