@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    # The operator's key goes only to llm_base_url and to these base URLs.
+    llm_api_key_base_urls: list[str] = Field(default_factory=list)
 
     # Approvals: an optional webhook told of requests/escalations/decisions,
     # with a link built from the public API address.
