@@ -2,6 +2,8 @@
 step with the workflow (which is the truth) and tells an optional webhook.
 
 A webhook failure is logged and swallowed: it must never block an approval.
+The webhook goes through the guarded client (outbound/) like any node's
+request: an internal receiver must be opened in AGENTIC_OUTBOUND_ALLOW.
 Notifications may arrive out of order (retries, concurrent events), so the
 mirror only moves forward: a state with fewer votes/escalations, or a pending
 state after a decision, never overwrites a later one.
@@ -25,6 +27,7 @@ from temporalio import activity
 from core.db.models import Approval, Execution, User
 from core.db.session import make_engine
 from core.settings import Settings
+from outbound import DestinationNotAllowed, Outbound
 from workflows.approvals import ApprovalChanged, ApprovalState
 
 log = logging.getLogger(__name__)
@@ -84,9 +87,9 @@ async def write_mirror(conn: Any, change: ApprovalChanged) -> None:
 
 
 class ApprovalNotifier:
-    def __init__(self, settings: Settings, http: httpx.AsyncClient | None = None):
+    def __init__(self, settings: Settings, outbound: Outbound | None = None):
         self.settings = settings
-        self._http = http
+        self.outbound = outbound or Outbound(settings)
         self._engine: AsyncEngine | None = None
         self._lock = asyncio.Lock()
 
@@ -115,20 +118,25 @@ class ApprovalNotifier:
             "escalations": state.escalations, "link": approval_link(self.settings, state.approval_id),
         }
         try:
-            http = self._http or httpx.AsyncClient()
-            try:
+            async with self.outbound.http_client() as http:
                 response = await http.post(self.settings.approval_webhook_url or "", json=body,
                                            timeout=WEBHOOK_TIMEOUT_S)
                 response.raise_for_status()
-            finally:
-                if self._http is None:
-                    await http.aclose()
         except Exception as err:  # noqa: BLE001 - never block the approval on a webhook
-            log.warning("approval webhook for %s (%s) failed: %s", state.approval_id, change.event, err)
+            log.warning("approval webhook for %s (%s) failed: %s", state.approval_id, change.event, _said(err))
 
 
-def approval_activities(settings: Settings, http: httpx.AsyncClient | None = None) -> list[Callable]:
-    notifier = ApprovalNotifier(settings, http)
+def _said(err: Exception) -> str:
+    """The failure without the URL: a webhook URL often carries its token."""
+    if isinstance(err, DestinationNotAllowed):
+        return str(err)  # host and port only
+    if isinstance(err, httpx.HTTPStatusError):
+        return f"answered {err.response.status_code}"
+    return type(err).__name__
+
+
+def approval_activities(settings: Settings, outbound: Outbound | None = None) -> list[Callable]:
+    notifier = ApprovalNotifier(settings, outbound)
 
     @activity.defn(name=APPROVAL_ACTIVITY)
     async def approval_changed(change: ApprovalChanged) -> None:

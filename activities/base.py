@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -28,6 +27,7 @@ from core.settings import Settings
 from credentials.access import SecretUnavailable
 from credentials.names import host_allowed
 from credentials.resolver import Resolved, SecretResolver
+from outbound import Outbound
 from workflows.expressions import ExpressionError, render_value
 from workflows.node_types import NodeType
 from workflows.plan import NodeCall, NodeOutcome
@@ -48,11 +48,11 @@ class NodeError(Exception):
 
 @dataclass
 class ActivityDeps:
-    """What handlers share: one settings object, one pooled HTTP client, one
-    secret resolver."""
+    """What handlers share: one settings object, one secret resolver, and the
+    guarded way out (outbound/), from which each call takes its own HTTP client."""
 
     settings: Settings
-    http: httpx.AsyncClient
+    outbound: Outbound
     extras: dict[str, Any] = field(default_factory=dict)
     secrets: SecretResolver | None = None
 

@@ -1,5 +1,7 @@
 """http_request: one HTTP call. 5xx, 429 and connection errors are retried per
-the node's policy; any other unexpected status fails at once."""
+the node's policy; any other unexpected status fails at once. The call goes
+through the guarded client (outbound/): internal destinations, the
+platform's own included, are refused, every redirect hop as well."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import httpx
 from pydantic import Field
 
 from activities.base import NodeError
+from outbound import DestinationNotAllowed
 from workflows.node_types import TAKES_SECRET, NodeConfig, NodeType
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -33,22 +36,29 @@ class HttpRequestConfig(NodeConfig):
 MAX_REDIRECTS = 10
 
 
-def _check_url(raw: str, allowed: list[str] | None) -> None:
-    """Every URL the node reaches, redirect targets included, passes here."""
+def _check_url(raw: str, deps) -> None:
+    """Every URL the node reaches, redirect targets included, passes here
+    (and then through the guarded transport, which resolves and checks)."""
     url = urlsplit(raw)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise NodeError("invalid_url", f"not an http(s) URL: {raw!r}")
+    allowed = deps.settings.http_allowed_hosts
     if allowed is not None and url.hostname not in allowed:
         raise NodeError("host_not_allowed", f"host {url.hostname!r} is not in the allow-list")
+    deps.outbound.check_url(raw)
 
 
 async def run(config: HttpRequestConfig, call, deps) -> dict[str, Any]:
-    _check_url(config.url, deps.settings.http_allowed_hosts)
     if config.json_body is not None and config.body is not None:
         raise NodeError("invalid_config", "give 'json' or 'body', not both")
     started = time.perf_counter()
     try:
-        status, headers, raw = await _send(config, deps)
+        _check_url(config.url, deps)
+        # A client of its own: nothing (cookies, connections) is shared with another call.
+        async with deps.outbound.http_client() as http:
+            status, headers, raw = await _send(config, http, deps)
+    except DestinationNotAllowed as err:
+        raise NodeError("destination_not_allowed", str(err)) from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeEncodeError) as err:
         # Said without the URL or headers: they may hold a rendered secret.
         raise NodeError("invalid_request", f"the request cannot be sent: {type(err).__name__}") from None
@@ -63,21 +73,22 @@ async def run(config: HttpRequestConfig, call, deps) -> dict[str, Any]:
     return {"status": status, "headers": headers, "body": body, "elapsed_ms": elapsed_ms}
 
 
-async def _send(config: HttpRequestConfig, deps) -> tuple[int, dict[str, str], bytes]:
+async def _send(config: HttpRequestConfig, http: httpx.AsyncClient, deps) -> tuple[int, dict[str, str], bytes]:
     cap = deps.settings.http_response_cap_bytes
-    request = deps.http.build_request(
+    request = http.build_request(
         config.method, config.url, headers=config.headers,
         params={k: str(v).lower() if isinstance(v, bool) else v for k, v in config.query.items()},
         json=config.json_body, content=config.body, timeout=config.timeout_s,
     )
-    # Redirects are followed here, not by httpx, so each hop meets the allow-list.
+    # Redirects are followed here, not by httpx, so each hop meets the
+    # allow-list here and the egress policy in the transport.
     for _ in range(MAX_REDIRECTS + 1):
-        response = await deps.http.send(request, stream=True, follow_redirects=False)
+        response = await http.send(request, stream=True, follow_redirects=False)
         if not (config.follow_redirects and response.next_request is not None):
             break
         await response.aclose()
         request = response.next_request
-        _check_url(str(request.url), deps.settings.http_allowed_hosts)
+        _check_url(str(request.url), deps)
     else:
         await response.aclose()
         raise NodeError("too_many_redirects", f"more than {MAX_REDIRECTS} redirects from {config.url}")

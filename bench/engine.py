@@ -19,7 +19,6 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -128,14 +127,13 @@ async def main() -> None:
         settings = Settings(temporal_address=f"127.0.0.1:{port}")
     try:
         client = await connect(settings)
-        async with httpx.AsyncClient() as http:
-            platform_worker = build_worker(client, settings, http, task_queue="bench-platform")
-            raw_worker = Worker(client, task_queue="bench-raw", workflows=[RawThreeSteps],
-                                activities=[raw_step], workflow_runner=workflow_runner())
-            async with platform_worker, raw_worker:
-                results = {}
-                for runner in (Raw(client, "bench-raw"), Platform(client, "bench-platform")):
-                    results[runner.name] = await measure(runner, args.n, args.concurrency)
+        platform_worker = build_worker(client, settings, task_queue="bench-platform")
+        raw_worker = Worker(client, task_queue="bench-raw", workflows=[RawThreeSteps],
+                            activities=[raw_step], workflow_runner=workflow_runner())
+        async with platform_worker, raw_worker:
+            results = {}
+            for runner in (Raw(client, "bench-raw"), Platform(client, "bench-platform")):
+                results[runner.name] = await measure(runner, args.n, args.concurrency)
     finally:
         if server:
             server.terminate()

@@ -60,8 +60,8 @@ def start_temporal(*, port: int, ui_port: int | None = None, db_file: Path | Non
                    log_file: Path | None = None, http_port: int | None = None,
                    metrics_port: int | None = None) -> subprocess.Popen:
     """`ui_port=None` runs headless; `db_file=None` keeps state in memory.
-    The dev server also opens an HTTP API and a metrics endpoint, on random
-    ports unless given: pin them so the egress guard knows them as Temporal's."""
+    The dev server also opens an HTTP API and a metrics port, on random ports
+    unless given: pin them to tell the egress policy (AGENTIC_OUTBOUND_DENY)."""
     args = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
             "--log-level", "warn"]
     if http_port:
@@ -69,6 +69,10 @@ def start_temporal(*, port: int, ui_port: int | None = None, db_file: Path | Non
     if metrics_port:
         args += ["--metrics-port", str(metrics_port)]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if http_port:
+        args += ["--http-port", str(http_port)]
+    if metrics_port:
+        args += ["--metrics-port", str(metrics_port)]
     for key, value in DYNAMIC_CONFIG.items():
         args += ["--dynamic-config-value", f"{key}={value}"]
     if db_file is not None:

@@ -20,8 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
 # Behind the UI's public port: the UI itself (reached through cli/ui_gate.py,
-# read-only), the dev server's HTTP API and its metrics. None is for users.
+# read-only). The dev server's HTTP API and metrics (random ports unless
+# pinned): the HTTP API takes the same state-changing calls as the Web UI.
 TEMPORAL_UI_INNER_PORT, TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT = 8234, 7243, 7244
+LOOPBACK_WARNING = ("WARNING: development mode lets nodes reach loopback services (AGENTIC_OUTBOUND_ALLOW_LOOPBACK);"
+                    " the platform's own ports stay refused. Never in production.")
 
 
 def _database_url(env: dict[str, str]) -> str | None:
@@ -43,6 +46,22 @@ def _stop_embedded(env: dict[str, str]) -> None:
     except ImportError:
         return
     stop_embedded_postgres(DATA / "postgres")
+
+
+def _egress_env(env: dict[str, str], api_port: int, inner_ports: list[int]) -> None:
+    """Development: loopback destinations allowed (unless said otherwise), and
+    every port of the stack known to the egress policy (the frontend, the UI's
+    public port, PostgreSQL and the API it knows from the settings)."""
+    env.setdefault("AGENTIC_PUBLIC_API_URL", f"http://127.0.0.1:{api_port}")
+    denied = json.loads(env.get("AGENTIC_OUTBOUND_DENY") or "[]")
+    denied += [f"127.0.0.1:{port}" for port in inner_ports]
+    env["AGENTIC_OUTBOUND_DENY"] = json.dumps(denied)
+    if env.get("AGENTIC_ENVIRONMENT", "development").lower() != "production":
+        env.setdefault("AGENTIC_OUTBOUND_ALLOW_LOOPBACK", "true")
+
+
+def _loopback_allowed(env: dict[str, str]) -> bool:
+    return env.get("AGENTIC_OUTBOUND_ALLOW_LOOPBACK", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _port_free(port: int) -> bool:
@@ -74,7 +93,6 @@ def main() -> int:
     env.setdefault("AGENTIC_TEMPORAL_ADDRESS", f"127.0.0.1:{TEMPORAL_PORT}")
     ui_writable = env.get("AGENTIC_TEMPORAL_UI_WRITE", "").lower() in ("1", "true", "yes")
     inner_ports = [TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT] + ([] if ui_writable else [TEMPORAL_UI_INNER_PORT])
-    env["AGENTIC_TEMPORAL_INTERNAL_PORTS"] = json.dumps(inner_ports)
     processes: list[subprocess.Popen] = []
     stopping = False
 
@@ -84,8 +102,12 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    ports = (TEMPORAL_PORT, TEMPORAL_UI_PORT, *inner_ports, int(env.get("AGENTIC_API_PORT", "8000")))
+    api_port = int(env.get("AGENTIC_API_PORT", "8000"))
+    _egress_env(env, api_port, inner_ports)
+    ports = (TEMPORAL_PORT, TEMPORAL_UI_PORT, *inner_ports, api_port)
     busy = [p for p in ports if not _port_free(p)]
+    if _loopback_allowed(env):
+        print(LOOPBACK_WARNING, file=sys.stderr, flush=True)
     if busy:
         print(f"port(s) {busy} already in use: is another `make run` still up (or stopping)?", file=sys.stderr)
         return 1
@@ -104,21 +126,23 @@ def main() -> int:
             env["AGENTIC_DATABASE_URL"] = url
             subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
         processes.append(_spawn("worker", [sys.executable, "-m", "worker"], env))
-        api_port = None
+        api_started = False
         if url and (ROOT / "api" / "__main__.py").exists():
-            api_port = int(env.get("AGENTIC_API_PORT", "8000"))
             processes.append(_spawn("api", [sys.executable, "-m", "api"], env))
             wait_for_port(api_port, processes[-1])
+            api_started = True
         settings = get_settings()
         print("\nready:")
         print(f"  Temporal Web UI   {settings.temporal_ui_url}"
               + ("" if ui_writable else "  (read-only; AGENTIC_TEMPORAL_UI_WRITE=1 enables write actions)"))
         print(f"  Temporal server   127.0.0.1:{TEMPORAL_PORT}")
-        if api_port:
+        if api_started:
             print(f"  API               http://127.0.0.1:{api_port}  (docs: /docs)")
         if url:
             print(f"  PostgreSQL        {url}")
         print("  try:  .venv/bin/agentic run examples/parallel.json --input '{\"name\": \"you\"}'")
+        if _loopback_allowed(env):
+            print("  egress            loopback allowed (development), the stack's own ports refused")
         print("Ctrl-C stops everything.\n", flush=True)
         while not stopping:
             for process in processes:

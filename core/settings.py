@@ -28,9 +28,6 @@ class Settings(BaseSettings):
     temporal_tls_cert: str | None = Field(None, description="client certificate path (mTLS)")
     temporal_tls_key: str | None = Field(None, description="client key path (mTLS)")
     temporal_ui_url: str = "http://127.0.0.1:8233"
-    # Other ports of the Temporal deployment on this host (the dev server's HTTP
-    # API and metrics, the UI behind its read-only gate): never a node's destination.
-    temporal_internal_ports: list[int] = Field(default_factory=list)
 
     # PostgreSQL; unset means `make run` starts an embedded server under .data/
     database_url: str | None = None
@@ -44,8 +41,18 @@ class Settings(BaseSettings):
     node_output_cap_bytes: int = 256 * 1024
     http_response_cap_bytes: int = 1_048_576
     http_allowed_hosts: list[str] | None = Field(
-        None, description="when set, http_request may only reach these hosts"
+        None, description="when set, http_request may only reach these hosts (on top of the egress policy)"
     )
+
+    # Egress policy of every outbound request (outbound/): internal and the
+    # platform's own destinations are refused unless opened here.
+    outbound_allow: list[str] = Field(
+        default_factory=list, description="hostnames, '*.domain', addresses or CIDRs nodes may reach although "
+        "internal (the platform's own endpoints stay refused)")
+    outbound_allow_loopback: bool = Field(
+        False, description="development only: loopback destinations other than the platform's own")
+    outbound_deny: list[str] = Field(
+        default_factory=list, description="more host:port endpoints of the platform, refused like Temporal's")
 
     # shell node: privileged, off unless the operator enables it
     shell_enabled: bool = False
@@ -56,6 +63,8 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    # The operator's key goes only to llm_base_url and to these base URLs.
+    llm_api_key_base_urls: list[str] = Field(default_factory=list)
 
     # Approvals: an optional webhook told of requests/escalations/decisions,
     # with a link built from the public API address.

@@ -6,8 +6,6 @@ import asyncio
 import logging
 import signal
 
-import httpx
-
 from core.settings import get_settings
 from core.temporal import connect
 from worker.app import build_worker
@@ -23,12 +21,14 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with httpx.AsyncClient() as http:
-        worker = build_worker(client, settings, http)
-        log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
-        async with worker:
-            await stop.wait()
-            log.info("shutting down: finishing in-flight tasks")
+    worker = build_worker(client, settings)
+    if settings.outbound_allow_loopback:
+        log.warning("AGENTIC_OUTBOUND_ALLOW_LOOPBACK is on: nodes may reach loopback services "
+                    "(not the platform's own ports); development only")
+    log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+    async with worker:
+        await stop.wait()
+        log.info("shutting down: finishing in-flight tasks")
     log.info("worker stopped")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import httpx
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -14,14 +13,17 @@ from activities.approvals import approval_activities
 from activities.base import ActivityDeps
 from activities.registry import node_activities
 from core.settings import Settings
+from outbound import Outbound
 from workflows import signatures
 from workflows.graph_workflow import GraphWorkflow
 
 
-def build_activities(settings: Settings, http: httpx.AsyncClient) -> list[Callable]:
-    deps = ActivityDeps(settings=settings, http=http)
+def build_activities(settings: Settings) -> list[Callable]:
+    # Every request a node makes leaves through this one guard (outbound/).
+    outbound = Outbound(settings)
+    deps = ActivityDeps(settings=settings, outbound=outbound)
     activities = node_activities(deps)
-    activities += approval_activities(settings, http)
+    activities += approval_activities(settings, outbound)
     if settings.database_url:
         from activities.records import record_activities  # needs PostgreSQL
 
@@ -39,15 +41,14 @@ def workflow_runner() -> SandboxedWorkflowRunner:
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES))
 
 
-def build_worker(client: Client, settings: Settings, http: httpx.AsyncClient,
-                 *, task_queue: str | None = None) -> Worker:
+def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
     signatures.configure_from(settings)  # the interpreter runs only launches the API signed
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=[GraphWorkflow],
         workflow_runner=workflow_runner(),
-        activities=build_activities(settings, http),
+        activities=build_activities(settings),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
         # Heartbeats carry cancellation back to a node; do not sit on them.

@@ -13,7 +13,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import httpx
 from temporalio.client import WorkflowFailureError
 
 from activities.registry import REGISTRY
@@ -89,22 +88,21 @@ async def main() -> None:
     try:
         settings = Settings(temporal_address=f"127.0.0.1:{port}", shell_enabled=True)
         client = await connect(settings)
-        async with httpx.AsyncClient() as http:
-            async with build_worker(client, settings, http, task_queue="record"):
-                for name, definition in GRAPHS.items():
-                    plan = compile_definition(definition, REGISTRY)
-                    handle = await start_graph(client, plan, {"n": 20}, task_queue="record",
-                                               execution_id=f"{name}-{uuid.uuid4().hex[:6]}")
-                    try:
-                        await handle.result()
-                    except WorkflowFailureError:
-                        pass
-                    history = await handle.fetch_history()
-                    target = HERE / f"{name}.json"
-                    if target.exists():
-                        target = HERE / f"{name}-{uuid.uuid4().hex[:6]}.json"
-                    target.write_text(portable(history.to_json()))
-                    print("recorded", target.name)
+        async with build_worker(client, settings, task_queue="record"):
+            for name, definition in GRAPHS.items():
+                plan = compile_definition(definition, REGISTRY)
+                handle = await start_graph(client, plan, {"n": 20}, task_queue="record",
+                                           execution_id=f"{name}-{uuid.uuid4().hex[:6]}")
+                try:
+                    await handle.result()
+                except WorkflowFailureError:
+                    pass
+                history = await handle.fetch_history()
+                target = HERE / f"{name}.json"
+                if target.exists():
+                    target = HERE / f"{name}-{uuid.uuid4().hex[:6]}.json"
+                target.write_text(portable(history.to_json()))
+                print("recorded", target.name)
     finally:
         server.terminate()
         server.wait()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import pytest
 
 from cli.devserver import free_port, start_temporal
@@ -14,17 +13,27 @@ from worker.app import build_worker
 
 
 @pytest.fixture(scope="session")
-def temporal_address():
+def temporal_http_port() -> int:
+    """The dev server's HTTP API (it takes the Web UI's calls): pinned, so
+    the egress policy can be told of it and tests can attack it."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def temporal_address(temporal_http_port):
     port = free_port()
-    process = start_temporal(port=port)
+    process = start_temporal(port=port, http_port=temporal_http_port)
     yield f"127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
-def settings(temporal_address) -> Settings:
-    return Settings(temporal_address=temporal_address, shell_enabled=True, database_url=None)
+def settings(temporal_address, temporal_http_port) -> Settings:
+    # Loopback allowed, as `make run` does: the tests' own servers listen on
+    # 127.0.0.1. The platform's ports (this Temporal among them) stay refused.
+    return Settings(temporal_address=temporal_address, shell_enabled=True, database_url=None,
+                    outbound_allow_loopback=True, outbound_deny=[f"127.0.0.1:{temporal_http_port}"])
 
 
 @pytest.fixture(scope="session")
@@ -43,16 +52,14 @@ async def make_worker(client, task_queue):
     started = []
 
     async def start(settings: Settings):
-        http = httpx.AsyncClient()
-        worker = build_worker(client, settings, http, task_queue=task_queue)
+        worker = build_worker(client, settings, task_queue=task_queue)
         await worker.__aenter__()
-        started.append((worker, http))
+        started.append(worker)
         return worker
 
     yield start
-    for worker, http in reversed(started):
+    for worker in reversed(started):
         await worker.__aexit__(None, None, None)
-        await http.aclose()
 
 
 @pytest.fixture

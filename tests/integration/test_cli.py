@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.local_server import server  # noqa: F401 - the fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
@@ -48,6 +50,28 @@ async def test_run_prints_progress_and_result(example, inputs, expected, tempora
         assert result["nodes"][node_id]["output"] == output
         assert f"{node_id}: succeeded" in done.stderr
     assert "started exec-" in done.stderr
+
+
+async def test_http_example_fetches_the_url_it_is_given(temporal_address, task_queue, worker, server):
+    url = server.route("/status", (200, {}, {"ok": True}))
+    done = await agentic_run(str(EXAMPLES / "http.json"), "--input", json.dumps({"url": url}),
+                             address=temporal_address, task_queue=task_queue)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    summary = result["nodes"]["summary"]["output"]
+    assert (summary["url"], summary["http_status"], summary["content_type"]) == (url, 200, "application/json")
+    assert len(server.hits("/status")) == 1
+
+
+async def test_http_example_cannot_reach_the_platform(temporal_address, task_queue, worker):
+    """What the old example did (call the Temporal Web UI's API) is refused now."""
+    done = await agentic_run(str(EXAMPLES / "http.json"), "--input",
+                             json.dumps({"url": f"http://{temporal_address}/api/v1/namespaces/default"}),
+                             address=temporal_address, task_queue=task_queue)
+    assert done.returncode == 1
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["nodes"]["fetch"]["error"]["code"] == "destination_not_allowed"
+    assert "fetch: failed" in done.stderr and "one of the platform's own endpoints" in done.stderr
 
 
 async def test_run_exits_non_zero_on_failure(temporal_address, task_queue, worker, tmp_path):

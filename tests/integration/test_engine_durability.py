@@ -12,7 +12,6 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -34,14 +33,13 @@ async def test_delay_is_a_durable_timer_under_time_skipping():
         plan = compile_definition(graph(
             [node("wait", "delay", {"seconds": "{{ inputs.hours * 3600 }}"}),
              node("after", "transform", {"output": "done"})], [("wait", "after")]), REGISTRY)
-        async with httpx.AsyncClient() as http:
-            task_queue = f"skip-{uuid.uuid4().hex[:8]}"
-            async with build_worker(env.client, Settings(), http, task_queue=task_queue):
-                began = time.monotonic()
-                result = await env.client.execute_workflow(
-                    GraphWorkflow.run, launch(plan=plan, inputs={"hours": 5}, execution_id="skip"),
-                    id=f"exec-skip-{uuid.uuid4().hex[:6]}", task_queue=task_queue,
-                    execution_timeout=timedelta(days=1))
+        task_queue = f"skip-{uuid.uuid4().hex[:8]}"
+        async with build_worker(env.client, Settings(), task_queue=task_queue):
+            began = time.monotonic()
+            result = await env.client.execute_workflow(
+                GraphWorkflow.run, launch(plan=plan, inputs={"hours": 5}, execution_id="skip"),
+                id=f"exec-skip-{uuid.uuid4().hex[:6]}", task_queue=task_queue,
+                execution_timeout=timedelta(days=1))
     assert time.monotonic() - began < 10
     assert result.nodes["wait"].output == {"slept_s": 18000.0}
     started = result.nodes["wait"].started_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 
 import pytest
 
@@ -206,3 +207,119 @@ async def test_api_key_secret_reaches_server_but_not_history(
     assert "the key was ***" in text  # the search does see payload contents
     assert "{{ secrets.LLM_KEY }}" in text
     assert secret not in text
+
+
+# Issue 8 item 7: the operator's key goes only to the operator's endpoints.
+
+OPERATOR_KEY = "sk-operator-3c9e1f"
+
+
+@pytest.fixture
+def listener():
+    """Another OpenAI-compatible server: a node's own choice (or an attacker's)."""
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+async def test_the_operator_key_is_not_sent_to_a_base_url_the_node_chose(
+        client, task_queue, make_worker, llm_settings, fake, listener):
+    await make_worker(llm_settings.model_copy(update={"llm_api_key": OPERATOR_KEY}))
+    summary = await failed_summary(client, task_queue, graph([llm_node({"prompt": "x",
+                                                                       "base_url": listener.base_url})]))
+    ask = summary["nodes"]["ask"]
+    assert ask["error"]["code"] == "llm_api_key_required"
+    assert f"http://127.0.0.1:{listener.port}" in ask["error"]["message"]
+    assert ask["attempts"] == 1
+    assert listener.requests == [] and fake.requests == []  # nothing was sent anywhere
+    assert OPERATOR_KEY not in json.dumps(summary)
+
+
+async def test_without_an_operator_key_no_placeholder_goes_out_either(
+        client, task_queue, make_worker, llm_settings, listener):
+    await make_worker(llm_settings.model_copy(update={"llm_api_key": None}))
+    summary = await failed_summary(client, task_queue, graph([llm_node({"prompt": "x",
+                                                                       "base_url": listener.base_url})]))
+    assert summary["nodes"]["ask"]["error"]["code"] == "llm_api_key_required"
+    assert listener.requests == []
+
+
+async def test_a_node_chosen_base_url_gets_the_nodes_own_key_only(
+        client, task_queue, make_worker, llm_settings, fake, listener):
+    await make_worker(llm_settings.model_copy(update={"llm_api_key": OPERATOR_KEY}))
+    listener.script("mine")
+    result = await run(client, task_queue, graph([llm_node({"prompt": "x", "base_url": listener.base_url,
+                                                            "api_key": "node-own-key"})]))
+    assert result.nodes["ask"].output["text"] == "mine"
+    assert listener.requests[0].headers["authorization"] == "Bearer node-own-key"
+    assert fake.requests == []
+
+
+async def test_the_operator_key_goes_to_the_operator_endpoint_and_its_allow_list(
+        client, task_queue, make_worker, llm_settings, fake, listener):
+    await make_worker(llm_settings.model_copy(update={"llm_api_key": OPERATOR_KEY,
+                                                      "llm_api_key_base_urls": [listener.base_url + "/"]}))
+    await run(client, task_queue, graph([llm_node({"prompt": "x"})]))
+    await run(client, task_queue, graph([llm_node({"prompt": "x", "base_url": listener.base_url})]))
+    assert fake.requests[0].headers["authorization"] == f"Bearer {OPERATOR_KEY}"
+    assert listener.requests[0].headers["authorization"] == f"Bearer {OPERATOR_KEY}"
+
+
+async def test_the_operator_endpoint_without_a_key_gets_no_authorization_at_all(
+        client, task_queue, make_worker, llm_settings, fake, monkeypatch):
+    # Nor what the SDK would take from the worker's environment.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-worker-env")
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "Authorization: Bearer ambient-from-env")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-of-the-operator")
+    await make_worker(llm_settings.model_copy(update={"llm_api_key": None}))
+    await run(client, task_queue, graph([llm_node({"prompt": "x"})]))
+    headers = fake.requests[0].headers
+    assert "authorization" not in headers
+    assert "openai-organization" not in headers
+
+
+async def test_a_node_key_wins_over_the_workers_environment(
+        client, task_queue, make_worker, llm_settings, listener, monkeypatch):
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", "Authorization: Bearer ambient-from-env")
+    await make_worker(llm_settings)
+    await run(client, task_queue, graph([llm_node({"prompt": "x", "base_url": listener.base_url,
+                                                   "api_key": "node-own-key"})]))
+    assert listener.requests[0].headers["authorization"] == "Bearer node-own-key"
+
+
+@pytest.mark.parametrize("base_url", ["http://169.254.169.254/v1", "http://10.0.0.1/v1", "temporal", "by name"])
+async def test_an_llm_base_url_on_the_inside_is_refused(
+        client, task_queue, make_worker, llm_settings, temporal_address, base_url):
+    port = temporal_address.rsplit(":", 1)[1]
+    # "by name": refused in the transport, after resolving (the SDK wraps that error)
+    base_url = {"temporal": f"http://127.0.0.1:{port}/v1",
+                "by name": f"http://localhost:{port}/v1"}.get(base_url, base_url)
+    await make_worker(llm_settings)
+    summary = await failed_summary(client, task_queue, graph([llm_node({"prompt": "x", "base_url": base_url,
+                                                                       "api_key": "node-own-key"})]))
+    ask = summary["nodes"]["ask"]
+    assert ask["error"]["code"] == "destination_not_allowed", ask["error"]
+    assert ask["attempts"] == 1
+
+
+async def test_an_llm_endpoint_redirect_is_not_followed(
+        client, task_queue, make_worker, llm_settings, temporal_http_port):
+    """An LLM API has no business redirecting: the guarded client follows
+    none, so a redirect into the inside ends as the endpoint's answer."""
+    from tests.integration.local_server import LocalServer
+
+    redirector = LocalServer()
+    redirector.thread.start()
+    try:
+        target = f"http://127.0.0.1:{temporal_http_port}/api/v1/namespaces/default"
+        redirector.route("/v1/chat/completions", (307, {"Location": target}, ""))
+        await make_worker(llm_settings)
+        summary = await failed_summary(client, task_queue, graph([llm_node({
+            "prompt": "x", "base_url": redirector.url("/v1"), "api_key": "node-own-key"})]))
+        ask = summary["nodes"]["ask"]
+        assert ask["error"]["code"] == "llm_error", ask["error"]
+        assert ask["error"]["message"].startswith("LLM endpoint answered 307")
+        assert len(redirector.hits("/v1/chat/completions")) == 1
+    finally:
+        redirector.httpd.shutdown()
+        redirector.httpd.server_close()

@@ -57,7 +57,7 @@ async def test_reads_pass_and_writes_are_refused(gate, temporal_with_ui):
     settings = Settings(temporal_address=f"127.0.0.1:{port}", database_url=None)
     client = await connect(settings)
     queue = f"gate-{uuid.uuid4().hex[:8]}"
-    async with httpx.AsyncClient() as http, build_worker(client, settings, http, task_queue=queue):
+    async with build_worker(client, settings, task_queue=queue):
         handle = await start(client, queue, graph([node("wait", "delay", {"seconds": 60})]))
         wid = handle.id
         settings_page = await gate.get("/api/v1/settings")

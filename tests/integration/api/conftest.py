@@ -60,7 +60,7 @@ async def database_url():
 
 
 @pytest.fixture(scope="session")
-def api_settings(temporal_address, database_url) -> ApiSettings:
+def api_settings(temporal_address, temporal_http_port, database_url) -> ApiSettings:
     return ApiSettings(
         temporal_address=temporal_address, database_url=database_url,
         temporal_task_queue=f"api-{uuid.uuid4().hex[:8]}", jwt_secret=JWT_SECRET,
@@ -69,17 +69,18 @@ def api_settings(temporal_address, database_url) -> ApiSettings:
         # The fixtures register and log in many users from one address within seconds;
         # tests/integration/api/test_throttle.py runs its own instances with low limits.
         register_per_minute=1_000_000, login_failures_per_minute=1_000_000,
+        # The tests' servers listen on 127.0.0.1; the platform's ports (this
+        # Temporal, this PostgreSQL, the API) stay refused.
+        outbound_allow_loopback=True, outbound_deny=[f"127.0.0.1:{temporal_http_port}"],
     )
 
 
 @pytest.fixture(scope="session")
 async def api_worker(client, api_settings):
-    http = httpx.AsyncClient()
-    worker = build_worker(client, api_settings, http, task_queue=api_settings.temporal_task_queue)
+    worker = build_worker(client, api_settings, task_queue=api_settings.temporal_task_queue)
     await worker.__aenter__()
     yield worker
     await worker.__aexit__(None, None, None)
-    await http.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ table mirrors the workflow for listing."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 
@@ -23,6 +24,8 @@ from workflows.compiler import compile_definition
 from workflows.plan import GraphResult
 
 from tests.integration.graphs import command, launch
+
+from tests.integration.local_server import server  # noqa: F401 - the fixture
 
 from .helpers import wait_finished
 
@@ -313,19 +316,17 @@ async def test_worker_restart_while_waiting(api, client, app, api_settings, make
     aid = f"{eid}:gate"
 
     async def worker():
-        http = httpx.AsyncClient()
-        w = build_worker(client, api_settings, http, task_queue=queue)
+        w = build_worker(client, api_settings, task_queue=queue)
         await w.__aenter__()
-        return w, http
+        return w
 
-    first, http1 = await worker()
+    first = await worker()
     handle = await client.start_workflow("GraphWorkflow", launch(plan=plan, execution_id=eid, record=True),
                                          id=f"exec-{eid}", task_queue=queue, result_type=GraphResult)
     await wait_pending(api, head, aid)
     await first.__aexit__(None, None, None)
-    await http1.aclose()
     # No worker: the approval waits in Temporal. A new worker replays and carries on.
-    second, http2 = await worker()
+    second = await worker()
     try:
         approved = await decide(api, head, aid, comment="after restart")
         assert approved.status_code == 200, approved.text
@@ -335,7 +336,6 @@ async def test_worker_restart_while_waiting(api, client, app, api_settings, make
         assert final["nodes"]["gate"]["output"]["decided_by"] == [name]
     finally:
         await second.__aexit__(None, None, None)
-        await http2.aclose()
 
 
 async def test_approvers_see_only_what_waits_on_them(api, make_user):
@@ -356,28 +356,45 @@ async def test_approvers_see_only_what_waits_on_them(api, make_user):
         await decide(api, head, f"{eid}:gate", "reject")
 
 
-async def test_webhook_gets_the_link_and_a_failing_webhook_is_swallowed():
-    seen: list[dict] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        import json
-        seen.append(json.loads(request.content))
-        return httpx.Response(204)
-
+def webhook_change() -> ApprovalChanged:
     state = ApprovalState(approval_id="e1:gate", execution_id="e1", node_id="gate", approvers=["bob"], quorum=1,
                           requested_at="2030-01-01T00:00:00+00:00")
-    change = ApprovalChanged(event="requested", state=state, workflow_id="exec-e1", run_id="r")
-    settings = Settings(approval_webhook_url="http://hooks.example/approvals", public_api_url="https://p.example/")
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        await ApprovalNotifier(settings, http).changed(change)
-    assert seen[0]["event"] == "requested"
-    assert seen[0]["link"] == "https://p.example/api/v1/enterprise/approvals/e1:gate"
+    return ApprovalChanged(event="requested", state=state, workflow_id="exec-e1", run_id="r")
 
-    def broken(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused")
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(broken)) as http:
-        await ApprovalNotifier(settings, http).changed(change)  # no exception
+async def test_webhook_gets_the_link_through_the_guarded_client(server):
+    url = server.route("/hooks/approvals", (204, {}, b""))
+    settings = Settings(approval_webhook_url=url, public_api_url="https://p.example/", outbound_allow_loopback=True)
+    await ApprovalNotifier(settings).changed(webhook_change())
+    (hit,) = server.hits("/hooks/approvals")
+    body = json.loads(hit.body)
+    assert body["event"] == "requested"
+    assert body["link"] == "https://p.example/api/v1/enterprise/approvals/e1:gate"
+
+
+async def test_a_failing_webhook_is_swallowed_and_its_url_not_logged(server, caplog):
+    url = server.route("/hooks/T0KEN-in-path", (500, {}, "broken"))
+    settings = Settings(approval_webhook_url=url, outbound_allow_loopback=True)
+    await ApprovalNotifier(settings).changed(webhook_change())  # no exception
+    assert len(server.hits("/hooks/T0KEN-in-path")) == 1
+    assert "answered 500" in caplog.text
+    assert "T0KEN" not in caplog.text
+
+
+async def test_a_webhook_to_the_inside_is_refused_like_any_request(server, caplog):
+    """The operator's URL gets no exemption: an internal receiver must be
+    opened in AGENTIC_OUTBOUND_ALLOW (docs/operations.md)."""
+    url = server.route("/hooks/inside", (204, {}, b""))
+    await ApprovalNotifier(Settings(approval_webhook_url=url)).changed(webhook_change())
+    assert f"127.0.0.1:{server.port} is not allowed: a loopback address" in caplog.text
+    # the platform's own endpoints stay refused even with loopback allowed
+    pretend_api = Settings(approval_webhook_url=url, public_api_url=server.url("/"), outbound_allow_loopback=True)
+    await ApprovalNotifier(pretend_api).changed(webhook_change())
+    assert "one of the platform's own endpoints (the API)" in caplog.text
+    assert server.hits("/hooks/inside") == []
+    opened = Settings(approval_webhook_url=url, outbound_allow=["127.0.0.1"])
+    await ApprovalNotifier(opened).changed(webhook_change())
+    assert len(server.hits("/hooks/inside")) == 1
 
 
 async def test_approval_inside_a_sub_workflow(api, make_user):
