@@ -17,6 +17,7 @@ from activities.transform import NODE_TYPE as TRANSFORM
 from core.settings import Settings
 from credentials.names import ENV_PREFIX
 from credentials.resolver import Resolved, SecretResolver
+from outbound import Outbound
 from workflows.expressions import ExpressionError, render_value
 from workflows.plan import NodeCall
 
@@ -28,7 +29,8 @@ ENV = {"AGENTIC_SECRET_TOKEN": "s3cr3t-value", "AGENTIC_SECRET_OTHER": "hunter2"
 def deps(environ=None, **settings) -> ActivityDeps:
     """An operator run's resolver (no database) over a given environment."""
     config = Settings(database_url=None, **settings)
-    return ActivityDeps(settings=config, http=None, secrets=SecretResolver(config, ENV if environ is None else environ))
+    return ActivityDeps(settings=config, outbound=Outbound(config),
+                        secrets=SecretResolver(config, ENV if environ is None else environ))
 
 
 def resolved(**values) -> dict[str, Resolved]:

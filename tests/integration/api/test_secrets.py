@@ -23,7 +23,7 @@ from credentials.crypto import Kek, Keyring, Sealed, unseal
 from credentials.keys import keyring
 from credentials.store import reveal, set_value
 from tests.integration.graphs import launch
-from tests.integration.test_node_http import LocalServer
+from tests.integration.local_server import LocalServer
 from workflows.compiler import compile_definition
 
 from .conftest import ROOT, alembic, create_database, drop_database
