@@ -20,26 +20,28 @@ from api.app import create_app
 from api.settings import ApiSettings
 from worker.app import build_worker
 
+from .pg import SERVER, database_name, with_database
+
 ROOT = Path(__file__).resolve().parents[3]
-PG_ADMIN_DSN = os.environ.get("AGENTIC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ADMIN_PASSWORD = "admin-password-for-tests"
 JWT_SECRET = "test-secret-" + "x" * 40
 
 
 async def create_database() -> str:
     name = f"agentic_test_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    admin = await SERVER.admin_dsn()
+    conn = await asyncpg.connect(admin)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    return PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + name
+    return with_database(admin, name)
 
 
 async def drop_database(url: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    conn = await asyncpg.connect(await SERVER.admin_dsn())
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database_name(url)}" WITH (FORCE)')
     finally:
         await conn.close()
 
@@ -57,6 +59,7 @@ async def database_url():
     alembic(url, "upgrade", "head")
     yield url
     await drop_database(url)
+    SERVER.stop()  # the embedded server, when no configured one answered
 
 
 @pytest.fixture(scope="session")
