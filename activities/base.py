@@ -22,8 +22,9 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core.settings import Settings
-from workflows.expressions import ExpressionError, render_value
+from core import expression_threads
+from core.settings import Settings, get_settings
+from workflows.expressions import ExpressionError, ExpressionLimitError, render_value
 from workflows.node_types import NodeType
 from workflows.plan import NodeCall, NodeOutcome
 
@@ -121,7 +122,9 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
 
 async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: NodeCall, secrets: Secrets) -> Any:
     try:
-        rendered = render_value(call.config, {**call.context, "secrets": secrets})
+        rendered = await _render(call.config, {**call.context, "secrets": secrets}, deps)
+    except ExpressionLimitError as err:
+        raise NodeError("expression_limit", str(err)) from None
     except ExpressionError as err:
         raise NodeError("expression_error", str(err)) from None
     try:
@@ -131,6 +134,16 @@ async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: 
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
         raise NodeError("invalid_config", f"config after rendering is invalid: {problems}") from None
     return await handler(config, call, deps)
+
+
+async def _render(config: Any, context: dict[str, Any], deps: ActivityDeps | None) -> Any:
+    """Templates render in the expression threads (never on the worker's event
+    loop, which runs every other node meanwhile), under a deadline."""
+    if not expression_threads.has_templates(config):
+        return config
+    settings = deps.settings if deps is not None else get_settings()  # unit tests pass no deps
+    return await expression_threads.evaluate(render_value, config, context,
+                                             timeout_s=settings.expression_timeout_s)
 
 
 def _seconds(value: float | None) -> timedelta | None:

@@ -3,6 +3,7 @@ saved sub-workflows resolved from PostgreSQL, draw as Mermaid."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from activities.registry import REGISTRY
 from api.deps import Principal
 from api.errors import ApiError
+from core import expression_threads
 from core.db.models import Workflow, WorkflowVersion
 from workflows.compiler import compile_definition
 from workflows.dsl import WorkflowDefinition
@@ -25,8 +27,9 @@ def invalid(issues: list[Issue]) -> ApiError:
                     [i.model_dump() for i in issues])
 
 
-def validate_or_raise(raw: Any) -> WorkflowDefinition:
-    definition, issues = validate_definition(raw, REGISTRY)
+async def validate_or_raise(raw: Any) -> WorkflowDefinition:
+    # Parsing every expression of a large definition takes seconds: not on the event loop.
+    definition, issues = await expression_threads.offload(validate_definition, raw, REGISTRY)
     if issues or definition is None:
         raise invalid(issues)
     return definition
@@ -71,8 +74,10 @@ async def compile_version(session: AsyncSession, principal: Principal, wf: Workf
             return cache[key]
 
         try:
-            return compile_definition(version.definition, REGISTRY, resolver=resolve, output_cap_bytes=cap,
-                                      workflow_id=wf.id, version=version.version)
+            # Validates every expression again: not on the event loop either.
+            return await expression_threads.offload(functools.partial(
+                compile_definition, version.definition, REGISTRY, resolver=resolve, output_cap_bytes=cap,
+                workflow_id=wf.id, version=version.version))
         except DefinitionInvalid as err:
             if not missing:
                 raise invalid(err.issues) from None

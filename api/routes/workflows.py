@@ -64,7 +64,7 @@ async def list_workflows(
              responses={422: {"description": "every problem of the definition"}})
 async def create_workflow(definition: DefinitionBody, principal: WriteUser, session: SessionDep,
                           request: Request) -> dict:
-    parsed = validate_or_raise(definition)
+    parsed = await validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
     wf = Workflow(owner_id=principal.id, name=parsed.name, description=parsed.description,
                   tags=parsed.tags, latest_version=1)
@@ -79,7 +79,7 @@ async def create_workflow(definition: DefinitionBody, principal: WriteUser, sess
 @router.post("/validate", response_model=ValidationReport,
              responses={422: {"description": "every problem, each with its JSON path"}})
 async def validate(definition: DefinitionBody, principal: ReadUser) -> ValidationReport:
-    validate_or_raise(definition)
+    await validate_or_raise(definition)
     return ValidationReport(valid=True, issues=[])
 
 
@@ -95,7 +95,7 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
                           session: SessionDep, state: StateDep) -> dict:
     """Saves the definition as a new immutable version; running executions keep theirs."""
     wf = await load_workflow(session, principal, workflow_id)
-    parsed = validate_or_raise(definition)
+    parsed = await validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
     # Row lock: two concurrent updates get consecutive version numbers.
     await session.refresh(wf, with_for_update=True)
