@@ -23,12 +23,13 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core.settings import Settings
+from core import expression_threads
+from core.settings import Settings, get_settings
 from credentials.access import SecretUnavailable
 from credentials.names import host_allowed
 from credentials.resolver import Resolved, SecretResolver
 from outbound import Outbound
-from workflows.expressions import ExpressionError, render_value
+from workflows.expressions import ExpressionError, ExpressionLimitError, render_value
 from workflows.node_types import NodeType
 from workflows.plan import NodeCall, NodeOutcome
 from workflows.secret_refs import node_problems
@@ -149,7 +150,9 @@ async def _resolve_secrets(node_type: NodeType, deps: ActivityDeps, call: NodeCa
 async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: NodeCall,
                secrets: Secrets) -> Any:
     try:
-        rendered = render_value(call.config, {**call.context, "secrets": secrets})
+        rendered = await _render(call.config, {**call.context, "secrets": secrets}, deps)
+    except ExpressionLimitError as err:
+        raise NodeError("expression_limit", str(err)) from None
     except ExpressionError as err:
         raise NodeError("expression_error", str(err)) from None
     try:
@@ -177,6 +180,16 @@ def check_bindings(node_type: NodeType, config: BaseModel, settings: Settings,
         if not host_allowed(host, hosts):
             raise NodeError("secret_host_not_allowed",
                             f"secret {name!r} may only be sent to {', '.join(hosts)}, not to {host!r}")
+
+
+async def _render(config: Any, context: dict[str, Any], deps: ActivityDeps | None) -> Any:
+    """Templates render in the expression threads (never on the worker's event
+    loop, which runs every other node meanwhile), under a deadline."""
+    if not expression_threads.has_templates(config):
+        return config
+    settings = deps.settings if deps is not None else get_settings()  # unit tests pass no deps
+    return await expression_threads.evaluate(render_value, config, context,
+                                             timeout_s=settings.expression_timeout_s)
 
 
 def _seconds(value: float | None) -> timedelta | None:

@@ -3,6 +3,7 @@ saved sub-workflows resolved from PostgreSQL, draw as Mermaid."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from activities.registry import REGISTRY
 from api.approvers import bind_plan
 from api.deps import Principal
 from api.errors import ApiError
+from core import expression_threads
 from core.db.models import Workflow, WorkflowVersion
 from workflows.compiler import compile_definition
 from workflows.dsl import WorkflowDefinition
@@ -26,8 +28,9 @@ def invalid(issues: list[Issue]) -> ApiError:
                     [i.model_dump() for i in issues])
 
 
-def validate_or_raise(raw: Any) -> WorkflowDefinition:
-    definition, issues = validate_definition(raw, REGISTRY)
+async def validate_or_raise(raw: Any) -> WorkflowDefinition:
+    # Parsing every expression of a large definition takes seconds: not on the event loop.
+    definition, issues = await expression_threads.offload(validate_definition, raw, REGISTRY)
     if issues or definition is None:
         raise invalid(issues)
     return definition
@@ -72,8 +75,10 @@ async def compile_version(session: AsyncSession, principal: Principal, wf: Workf
             return cache[key]
 
         try:
-            plan = compile_definition(version.definition, REGISTRY, resolver=resolve, output_cap_bytes=cap,
-                                      workflow_id=wf.id, version=version.version)
+            # Validates every expression again: not on the event loop either.
+            plan = await expression_threads.offload(functools.partial(
+                compile_definition, version.definition, REGISTRY, resolver=resolve, output_cap_bytes=cap,
+                workflow_id=wf.id, version=version.version))
             return await bind_plan(session, plan, version.approver_ids or {})
         except DefinitionInvalid as err:
             if not missing:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
 
     # Engine limits
     node_output_cap_bytes: int = 256 * 1024
+    # Wall-clock limit of one expression evaluation in an activity or the API
+    # (workflow code uses only the deterministic limits of workflows/expression_limits.py).
+    expression_timeout_s: float = Field(2.0, gt=0)
     http_response_cap_bytes: int = 1_048_576
     http_allowed_hosts: list[str] | None = Field(
         None, description="when set, http_request may only reach these hosts (on top of the egress policy)"

@@ -5,58 +5,36 @@ the environment exposes no clock, randomness or I/O, so the interpreter may
 evaluate edge conditions inside workflow code. A static pass (`analyze`) finds
 syntax errors, unknown names, private-attribute access (sandbox escapes such as
 `''.__class__.__mro__`) and which nodes an expression reads, so bad expressions
-are rejected when a graph is saved, not when it runs.
+are rejected when a graph is saved, not when it runs. Evaluation runs under hard
+limits (steps, data, sizes: workflows/expression_limits.py) wired into the
+sandbox (workflows/expression_sandbox.py).
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, meta, nodes
+from jinja2 import TemplateSyntaxError, Undefined, meta, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
+
+# ExpressionError and ExpressionLimitError are caught by importing them from here.
+from workflows.expression_limits import (  # noqa: F401
+    ExpressionError,
+    ExpressionLimitError,
+    current,
+    evaluation,
+    refuse_size,
+)
+from workflows.expression_sandbox import ENV as _ENV
 
 ROOT_NAMES = frozenset({"inputs", "nodes", "secrets"})
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
-
-
-class ExpressionError(Exception):
-    """An expression that cannot be parsed or evaluated; the message is for users."""
-
-
-MAX_REPEAT_LENGTH = 1_000_000  # 'x' * n and [..] * n
-MAX_EXPONENT = 1_000
-
-
-class _Env(ImmutableSandboxedEnvironment):
-    # Operators a user could use to pin a worker thread or its memory.
-    intercepted_binops = frozenset({"*", "**"})
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        # Everything private is off limits, not only what Jinja2 deems unsafe.
-        return not attr.startswith("_") and super().is_safe_attribute(obj, attr, value)
-
-    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT \
-                and isinstance(left, (int, float)) and abs(left) > 1:
-            raise ExpressionError(f"exponent {right} is over the limit of {MAX_EXPONENT}")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) \
-                        and len(seq) * times > MAX_REPEAT_LENGTH:
-                    raise ExpressionError(f"repetition longer than {MAX_REPEAT_LENGTH} items")
-        return super().call_binop(context, operator, left, right)
-
-
-_ENV = _Env(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-# Only plain data helpers: no lipsum/cycler/joiner objects to poke at.
-_ENV.globals = {"range": safe_range, "dict": dict}  # safe_range caps huge ranges
-# Evaluation must be deterministic: the interpreter replays edge conditions.
-del _ENV.filters["random"]
 JSON_SCALARS = (str, int, float, bool, type(None))
+TOO_DEEP = "expression nested too deeply"
 
 
 def is_template(text: str) -> bool:
@@ -73,6 +51,8 @@ class Analysis:
     # text; any other use of `secrets` (a filter, an operator, a loop...) is misuse.
     secret_refs: set[str] = field(default_factory=set)
     secret_misuse: bool = False
+    # Constructs refused outright (recursion), each with the reason.
+    refused: list[str] = field(default_factory=list)
 
 
 def analyze(text: str) -> Analysis:
@@ -83,6 +63,9 @@ def analyze(text: str) -> Analysis:
         result = Analysis(names=set(meta.find_undeclared_variables(ast)))
     except TemplateSyntaxError as err:  # includes TemplateAssertionError
         raise ExpressionError(f"syntax error at line {err.lineno}: {err.message}") from None
+    except RecursionError:
+        raise ExpressionError(TOO_DEEP) from None
+    result.refused.extend(_refused_constructs(ast))
     for name in ast.find_all(nodes.Name):
         if name.name == "self":  # the template's own reference: a way out of the data
             result.unsafe.append("self")
@@ -125,6 +108,18 @@ def _plain_secret_refs(ast: nodes.Template) -> dict[int, str]:
     return found
 
 
+def _refused_constructs(ast: nodes.Template) -> list[str]:
+    """What can recurse: macros, call blocks and recursive loops."""
+    refused = []
+    if any(True for _ in ast.find_all(nodes.Macro)):
+        refused.append("macros ({% macro %}) are not allowed")
+    if any(True for _ in ast.find_all(nodes.CallBlock)):
+        refused.append("call blocks ({% call %}) are not allowed")
+    if any(loop.recursive for loop in ast.find_all(nodes.For)):
+        refused.append("recursive loops are not allowed")
+    return refused
+
+
 def _static_key(node: nodes.Getattr | nodes.Getitem) -> Any:
     if isinstance(node, nodes.Getattr):
         return node.attr
@@ -133,10 +128,14 @@ def _static_key(node: nodes.Getattr | nodes.Getitem) -> Any:
     return None
 
 
+# Compiled outside any budget (an empty context): Jinja's constant folding then
+# cannot run a filter, so what an evaluation costs never depends on whether this
+# process had the template cached, and replays reach the same verdict.
+
 @functools.lru_cache(maxsize=4096)
 def _compile_expression(expr: str):
     try:
-        return _ENV.compile_expression(expr, undefined_to_none=False)
+        return contextvars.Context().run(_ENV.compile_expression, expr, undefined_to_none=False)
     except TemplateSyntaxError as err:
         raise ExpressionError(f"syntax error: {err.message}") from None
 
@@ -144,7 +143,7 @@ def _compile_expression(expr: str):
 @functools.lru_cache(maxsize=4096)
 def _compile_template(text: str):
     try:
-        return _ENV.from_string(text)
+        return contextvars.Context().run(_ENV.from_string, text)
     except TemplateSyntaxError as err:
         raise ExpressionError(f"syntax error: {err.message}") from None
 
@@ -158,24 +157,40 @@ def whole_expression(text: str) -> str | None:
     return None if ("{{" in expr or "}}" in expr or "{%" in text) else expr
 
 
-def render_string(text: str, context: dict[str, Any]) -> Any:
+def render_string(text: str, context: dict[str, Any], *, timeout_s: float | None = None) -> Any:
     """A lone `{{ expr }}` keeps its native type (a dict stays a dict); anything
-    else renders to a string."""
+    else renders to a string. Evaluated under the limits of
+    workflows/expression_limits.py; `timeout_s` adds a wall-clock deadline
+    (never in workflow code)."""
     if not is_template(text):
         return text
-    try:
-        expr = whole_expression(text)
-        if expr is not None:
-            return _as_data(_compile_expression(expr)(**context), text)
-        return _compile_template(text).render(**context)
-    except ExpressionError:
-        raise
-    except SecurityError as err:
-        raise ExpressionError(f"unsafe expression: {err}") from None
-    except UndefinedError as err:
-        raise ExpressionError(f"{err.message} in {text!r}") from None
-    except Exception as err:  # a user's expression can raise anything (1/0, bad filter args)
-        raise ExpressionError(f"{type(err).__name__}: {err} in {text!r}") from None
+    with evaluation(timeout_s):
+        try:
+            expr = whole_expression(text)
+            if expr is not None:
+                value = current().checked(_compile_expression(expr)(**context))
+                return _as_data(value, text)
+            return _render_text(_compile_template(text), context)
+        except ExpressionError:
+            raise
+        except RecursionError:
+            raise ExpressionError(TOO_DEEP) from None
+        except SecurityError as err:
+            raise ExpressionError(f"unsafe expression: {err}") from None
+        except UndefinedError as err:
+            raise ExpressionError(f"{err.message} in {text!r}") from None
+        except Exception as err:  # a user's expression can raise anything (1/0, bad filter args)
+            raise ExpressionError(f"{type(err).__name__}: {err} in {text!r}") from None
+
+
+def _render_text(template, context: dict[str, Any]) -> str:
+    """The output is capped as it is produced, not once it is whole."""
+    pieces, size = [], 0
+    for piece in template.generate(**context):
+        size += len(piece)
+        refuse_size(size, "the output")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def _as_data(value: Any, text: str) -> Any:
@@ -192,23 +207,25 @@ def _as_data(value: Any, text: str) -> Any:
     raise ExpressionError(f"{text!r} gives a {type(value).__name__}, not JSON data")
 
 
-def render_value(value: Any, context: dict[str, Any]) -> Any:
-    """Render every string inside a JSON-like value."""
-    if isinstance(value, str):
-        return render_string(value, context)
-    if isinstance(value, dict):
-        return {key: render_value(item, context) for key, item in value.items()}
-    if isinstance(value, list):
-        return [render_value(item, context) for item in value]
-    return value
+def render_value(value: Any, context: dict[str, Any], *, timeout_s: float | None = None) -> Any:
+    """Render every string inside a JSON-like value, all under one budget."""
+    with evaluation(timeout_s):
+        if isinstance(value, str):
+            return render_string(value, context)
+        if isinstance(value, dict):
+            return {key: render_value(item, context) for key, item in value.items()}
+        if isinstance(value, list):
+            return [render_value(item, context) for item in value]
+        return value
 
 
-def evaluate_condition(text: str, context: dict[str, Any]) -> bool:
+def evaluate_condition(text: str, context: dict[str, Any], *, timeout_s: float | None = None) -> bool:
     """An edge's `when`: `{{ expr }}` or a bare expression, judged by truthiness."""
     expr = whole_expression(text)
     if expr is None:
         expr = text
-    value = render_string("{{" + expr + "}}", context)  # raises ExpressionError, never UndefinedError
+    # raises ExpressionError, never UndefinedError
+    value = render_string("{{" + expr + "}}", context, timeout_s=timeout_s)
     if isinstance(value, str):
         return value.strip().lower() not in ("", "false", "0", "no", "none", "null")
     return bool(value)

@@ -28,7 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approval_desk import ApprovalDesk, ApprovalTimedOut
     from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision
     from workflows import reuse, signatures
-    from workflows.expressions import ExpressionError, WorkflowSecrets, evaluate_condition, render_value
+    from workflows.expressions import (
+        ExpressionError, ExpressionLimitError, WorkflowSecrets, evaluate_condition, render_value,
+    )
     from workflows.node_types import ApprovalConfig
     from workflows.plan import (
         TERMINAL_STATES, DebugCommand, GraphInput, GraphResult, NodeCall, NodeOutcome, NodePlan, NodeSummary,
@@ -195,7 +197,8 @@ class GraphWorkflow:
             try:
                 active = not edges or any(self._edge_active(e) for e in edges)
             except ExpressionError as err:
-                self._settle(state, "failed", error={"code": "expression_error", "message": f"edge condition: {err}"})
+                self._settle(state, "failed", error={"code": _expression_code(err),
+                                                     "message": f"edge condition: {err}"})
                 self._note_failure(node)
                 continue
             if not active:
@@ -377,7 +380,7 @@ class GraphWorkflow:
         try:
             return render_value(value, self._context(None))
         except ExpressionError as err:
-            raise NodeFailed("expression_error", str(err)) from None
+            raise NodeFailed(_expression_code(err), str(err)) from None
 
     def _context(self, reads: list[str] | None, with_secrets: bool = True) -> dict[str, Any]:
         """What expressions see; `reads` limits node results to those referenced,
@@ -459,6 +462,10 @@ def _check_signed(command: Decision | DebugCommand, kind: str) -> None:
     if not ok:
         raise ApplicationError(f"refused: this {kind} was not sent through the platform's API",
                                type="unsigned_command", non_retryable=True)
+
+
+def _expression_code(err: ExpressionError) -> str:
+    return "expression_limit" if isinstance(err, ExpressionLimitError) else "expression_error"
 
 
 def _node_failure(err: ActivityError, max_attempts: int) -> NodeFailed:

@@ -234,6 +234,8 @@ class _GraphChecker:
             return
         for attr in found.unsafe:
             self.add("expression_unsafe", where, f"access to private attribute {attr!r} is not allowed")
+        for reason in found.refused:
+            self.add("expression_unsafe", where, reason)
         for name in sorted(found.names - ROOT_NAMES):
             self.add("expression_unknown_name", where,
                      f"unknown name {name!r}: expressions read 'inputs', 'nodes' and 'secrets'")

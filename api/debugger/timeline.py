@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.debugger.recorder import Recording
-from workflows.expressions import ExpressionError, analyze, evaluate_condition
+from workflows.expressions import ExpressionError, ExpressionLimitError, analyze, evaluate_condition
 from workflows.graph import ancestors_of
 
 KINDS = {"running": "enter", "paused": "paused", "waiting": "waiting"}
@@ -93,6 +93,8 @@ def check_condition(condition: str) -> None:
     found = analyze(text)
     if found.unsafe:
         raise ExpressionError(f"unsafe access: {', '.join(found.unsafe)}")
+    if found.refused:
+        raise ExpressionError("; ".join(found.refused))
     unknown = found.names - CONDITION_NAMES
     if unknown:
         raise ExpressionError(f"unknown name(s) {sorted(unknown)}; use {sorted(CONDITION_NAMES)}")
@@ -108,6 +110,8 @@ def hits(breakpoint: dict, boundary: dict) -> bool:
              "node": boundary["node_id"]}
     try:
         return evaluate_condition(breakpoint["condition"], scope)
+    except ExpressionLimitError as err:
+        raise ConditionOverLimit(breakpoint["id"], str(err)) from None  # not a "no": the step is undecided
     except ExpressionError:
         return False  # e.g. `output.x` before the node has an output
 
@@ -116,6 +120,14 @@ def hits(breakpoint: dict, boundary: dict) -> bool:
 
 class StepError(Exception):
     pass
+
+
+class ConditionOverLimit(Exception):
+    """A breakpoint's condition went over an expression limit."""
+
+    def __init__(self, breakpoint_id: str, message: str):
+        super().__init__(message)
+        self.breakpoint_id, self.message = breakpoint_id, message
 
 
 def step(timeline: list[dict], cursor: int, mode: str, breakpoints: list[dict]) -> tuple[int, str, str | None]:

@@ -18,6 +18,7 @@ from api.debugger import sessions, timeline
 from api.deps import DeleteUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import ResourceId, Strict
+from core import expression_threads
 from core.db.base import new_id
 from core.db.models import DebugSession
 from workflows import signatures
@@ -25,6 +26,8 @@ from workflows.expressions import ExpressionError
 from workflows.plan import DebugCommand, GraphResult
 
 router = APIRouter(prefix="/api/v1/debug", tags=["debug"])
+MAX_BREAKPOINTS = 100  # per session: `continue` evaluates each at every boundary
+MAX_CONDITION_LENGTH = 2000
 BreakpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -34,7 +37,7 @@ class SessionCreate(Strict):
 
 class BreakpointCreate(Strict):
     node_id: str = Field(min_length=1, max_length=64)
-    condition: str | None = Field(None, max_length=2000,
+    condition: str | None = Field(None, max_length=MAX_CONDITION_LENGTH,
                                   description="expression over input, output, variables, error, state, attempts")
 
 
@@ -193,6 +196,10 @@ async def delete_session(session_id: ResourceId, principal: DeleteUser, session:
 async def add_breakpoint(session_id: ResourceId, body: BreakpointCreate, principal: ExecuteUser,
                          session: SessionDep) -> Breakpoint:
     row = await _load(session, principal, session_id)
+    if len(row.breakpoints or []) >= MAX_BREAKPOINTS:
+        raise ApiError(422, "too_many_breakpoints", f"a debug session holds at most {MAX_BREAKPOINTS} breakpoints",
+                       [{"path": "$", "code": "too_many_breakpoints",
+                         "message": f"delete one of the {MAX_BREAKPOINTS} breakpoints first"}])
     known = {b["node_id"] for b in (row.state or {}).get("timeline", [])} | {
         n["id"] for n in (row.state or {}).get("nodes", [])}
     if body.node_id not in known:
@@ -243,10 +250,19 @@ async def step(session_id: ResourceId, body: StepRequest, principal: ExecuteUser
                               live=live)
     st = row.state or {}
     steps = st.get("timeline", [])
+    breakpoints = row.breakpoints or []
     try:
-        cursor, reason, bp_id = timeline.step(steps, st.get("cursor", 0), body.mode, row.breakpoints or [])
+        # Conditions are user expressions: evaluated off the event loop, under a deadline.
+        cursor, reason, bp_id = await expression_threads.evaluate(
+            timeline.step, steps, st.get("cursor", 0), body.mode, breakpoints,
+            timeout_s=state.settings.expression_timeout_s)
     except timeline.StepError as err:
         raise ApiError(409, "cannot_step", str(err)) from None
+    except timeline.ConditionOverLimit as err:
+        index = next(i for i, b in enumerate(breakpoints) if b["id"] == err.breakpoint_id)
+        raise ApiError(422, "expression_limit", f"the condition of breakpoint {err.breakpoint_id}: {err.message}",
+                       [{"path": f"$.breakpoints[{index}].condition", "code": "expression_limit",
+                         "message": err.message}]) from None
     _save(row, cursor=cursor)
     await session.commit()
     return StepResult(cursor=cursor, reason=reason, breakpoint_id=bp_id, current=_boundary(steps, cursor))

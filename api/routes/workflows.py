@@ -66,7 +66,7 @@ async def list_workflows(
                                              "may not use"}})
 async def create_workflow(definition: DefinitionBody, principal: WriteUser, session: SessionDep,
                           state: StateDep, request: Request) -> dict:
-    parsed = validate_or_raise(definition)
+    parsed = await validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
     approver_ids = await resolve_definition(session, definition)
@@ -84,7 +84,7 @@ async def create_workflow(definition: DefinitionBody, principal: WriteUser, sess
              responses={422: {"description": "every problem, each with its JSON path"}})
 async def validate(definition: DefinitionBody, principal: ReadUser, session: SessionDep,
                    state: StateDep) -> ValidationReport:
-    validate_or_raise(definition)
+    await validate_or_raise(definition)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
     return ValidationReport(valid=True, issues=[])
 
@@ -101,7 +101,7 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
                           session: SessionDep, state: StateDep) -> dict:
     """Saves the definition as a new immutable version; running executions keep theirs."""
     wf = await load_workflow(session, principal, workflow_id)
-    parsed = validate_or_raise(definition)
+    parsed = await validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
     approver_ids = await resolve_definition(session, definition)
