@@ -13,6 +13,7 @@ from activities.base import ActivityDeps, NodeError, Secrets
 from activities.transform import NODE_TYPE as TRANSFORM
 from core import expression_threads
 from core.settings import Settings
+from outbound import Outbound
 from workflows.expressions import ExpressionLimitError, render_string
 from workflows.plan import NodeCall
 
@@ -26,7 +27,8 @@ def call(config):
 
 
 def deps(**settings) -> ActivityDeps:
-    return ActivityDeps(settings=Settings(**settings), http=None)
+    config = Settings(database_url=None, **settings)
+    return ActivityDeps(settings=config, outbound=Outbound(config))
 
 
 async def handler(config, c, d):
