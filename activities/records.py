@@ -8,11 +8,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
-from core.db.models import Execution
+from core import execution_state
 from core.db.session import make_engine
 from core.settings import Settings
 from workflows.graph_workflow import RECORD_ACTIVITY
@@ -38,28 +37,24 @@ class _Recorder:
     async def record(self, result: GraphResult) -> None:
         info = activity.info()
         values = {
-            "status": result.status,
-            "temporal_run_id": info.workflow_run_id,
+            "status": execution_state.FROM_RESULT[result.status],
             "nodes": {k: v.model_dump(mode="json") for k, v in result.nodes.items()},
             "error": result.error,
             "started_at": _parse(result.started_at),
             "finished_at": _parse(result.finished_at),
             "duration_ms": result.duration_ms,
         }
-        # Upsert keyed by execution id: the same result written twice gives the
-        # same row (retries are safe). A run started outside the API (no row)
-        # still gets one, visible to admins. An existing row is written only
-        # by its own Temporal execution: no other workflow can overwrite it.
-        stmt = insert(Execution).values(
-            id=result.execution_id, temporal_workflow_id=info.workflow_id, inputs={}, **values,
-            **_from_meta(result.meta),
-        ).on_conflict_do_update(index_elements=[Execution.id], set_=values,
-                                where=Execution.temporal_workflow_id == info.workflow_id)
+        # The same result written twice gives the same row (retries are safe).
+        # A run started outside the API (no row) still gets one, visible to
+        # admins. An existing row is written only by its own Temporal execution
+        # and only forward (core/execution_state.py).
+        stmt = execution_state.recorded(values, execution_id=result.execution_id, workflow_id=info.workflow_id,
+                                        run_id=info.workflow_run_id, new_row=_from_meta(result.meta))
         async with (await self.engine()).begin() as conn:
             written = (await conn.execute(stmt)).rowcount
         if not written:
-            log.warning("execution %s belongs to another Temporal execution than %s: not recorded",
-                        result.execution_id, info.workflow_id)
+            log.warning("execution %s not recorded as %s from %s: another Temporal execution's row, or "
+                        "already final", result.execution_id, values["status"], info.workflow_id)
 
 
 # A scheduled run has no row until it records itself: the schedule put who and

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from api import runs
+from api import reconciler
 from api.errors import install_error_handlers
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
 from api.routes import auth, executions, health, workflows
@@ -51,7 +51,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
         await bootstrap_admin(state)
         if reconcile:
             state.background.append(asyncio.create_task(
-                runs.reconcile_forever(state.sessions, state.temporal, settings), name="reconciler"))
+                reconciler.reconcile_forever(state.sessions, state.temporal, settings), name="reconciler"))
         try:
             yield
         finally:

@@ -1,30 +1,16 @@
 """Reruns from a node: which recorded results a new execution reuses, and the
-launch options every start (API or reconciler) passes to the workflow."""
+options of a run started with live breakpoints."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from api.errors import ApiError
-from core.db.models import Execution
 from workflows.graph import ancestors_of
 from workflows.plan import DebugOptions, NodeSummary, Plan
 from workflows.reuse import reusable
 
 REUSABLE = frozenset({"succeeded", "skipped"})
-
-
-def launch_options(row: Execution) -> dict[str, Any]:
-    """GraphInput fields beyond the plan and inputs, from the row."""
-    options = row.options or {}
-    extra: dict[str, Any] = {}
-    if options.get("debug"):
-        extra["debug"] = DebugOptions.model_validate(options["debug"])
-    if options.get("reuse"):
-        extra["reuse"] = {k: NodeSummary.model_validate(v) for k, v in options["reuse"].items()}
-    if row.source_execution_id:
-        extra["source_execution_id"] = row.source_execution_id
-    return extra
 
 
 def upstream_of(plan: Plan, node_id: str) -> list[str]:

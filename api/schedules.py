@@ -23,24 +23,20 @@ from temporalio.client import (
     Client, Schedule, ScheduleActionStartWorkflow, ScheduleIntervalSpec, ScheduleOverlapPolicy,
     SchedulePolicy, ScheduleSpec, ScheduleState, ScheduleUpdate, ScheduleUpdateInput,
 )
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import secret_access
 from api.cron import check_cron, check_time_zone, cron_zone
-from api.definitions import compile_version
+from api import starts
 from api.deps import Principal
 from api.errors import ApiError, not_found
 from api.settings import ApiSettings
+from core import launch
 from core.db.models import Schedule as ScheduleRow
-from core.db.models import User, Workflow, WorkflowVersion
-from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID
-from workflows import signatures
-from workflows.plan import GraphInput, Plan
-from workflows.validation import validate_run_inputs
+from core.db.models import User, Workflow
+from core.temporal import SA_VERSION, temporal_workflow_id
+from workflows.plan import Plan
 
 log = logging.getLogger(__name__)
-WORKFLOW_NAME = "GraphWorkflow"
 MAX_INT = 2**31 - 1
 OVERLAP = {
     "skip": ScheduleOverlapPolicy.SKIP, "buffer_one": ScheduleOverlapPolicy.BUFFER_ONE,
@@ -232,17 +228,13 @@ def temporal_schedule_id(schedule_id: str) -> str:
 
 
 def action_workflow_id(schedule_id: str) -> str:
-    return f"exec-sched-{schedule_id}"
+    return temporal_workflow_id(f"sched-{schedule_id}")
 
 
 def schedule_ui_link(settings: ApiSettings, schedule_id: str) -> str:
     base = settings.temporal_ui_url.rstrip("/")
     ns = quote(settings.temporal_namespace, safe="")
     return f"{base}/namespaces/{ns}/schedules/{quote(temporal_schedule_id(schedule_id), safe='')}"
-
-
-def execution_id_of(workflow_id: str) -> str:
-    return workflow_id.removeprefix("exec-")
 
 
 # -- mapping -----------------------------------------------------------------
@@ -267,30 +259,14 @@ def temporal_policy(policy: PolicyBody) -> SchedulePolicy:
     )
 
 
-def _attributes(row: ScheduleRow, version: int) -> TypedSearchAttributes:
-    return TypedSearchAttributes([
-        SearchAttributePair(SA_WORKFLOW_ID, row.workflow_id),
-        SearchAttributePair(SA_VERSION, version),
-        SearchAttributePair(SA_OWNER, row.owner_id),
-    ])
-
-
 def temporal_action(row: ScheduleRow, plan: Plan, owner_name: str | None,
                     settings: ApiSettings) -> ScheduleActionStartWorkflow:
-    version = plan.version or 0
-    meta = {"workflow_id": row.workflow_id, "version": version, "owner_id": row.owner_id,
+    """Each run records its own row at its start, filled from `meta`."""
+    meta = {"workflow_id": row.workflow_id, "version": plan.version or 0, "owner_id": row.owner_id,
             "schedule_id": row.id, "started_by": owner_name}
-    return ScheduleActionStartWorkflow(
-        WORKFLOW_NAME,
-        # execution_id "": the interpreter derives it from the run's workflow id.
-        signatures.signed(GraphInput(plan=plan, inputs=row.inputs, execution_id="", record=True,
-                                     started_by=owner_name, owner_id=row.owner_id, meta=meta), "launch"),
-        id=action_workflow_id(row.id),
-        task_queue=settings.temporal_task_queue,
-        memo={"name": plan.name, "schedule_id": row.id},
-        typed_search_attributes=_attributes(row, version),
-        static_summary=f"{plan.name} v{version} (schedule {row.id})",
-    )
+    return launch.schedule_action(launch.Launch(
+        execution_id=f"sched-{row.id}", plan=plan, inputs=row.inputs, owner_id=row.owner_id,
+        started_by=owner_name, meta=meta, schedule_id=row.id), settings.temporal_task_queue)
 
 
 def temporal_schedule(row: ScheduleRow, plan: Plan, owner_name: str | None, settings: ApiSettings,
@@ -309,31 +285,15 @@ def spec_dump(spec: SpecBody) -> dict[str, Any]:
 
 # -- plans ---------------------------------------------------------------------
 
-async def load_version(session: AsyncSession, wf: Workflow, version: int | None) -> WorkflowVersion:
-    row = await session.scalar(select(WorkflowVersion).where(
-        WorkflowVersion.workflow_id == wf.id, WorkflowVersion.version == (version or wf.latest_version)))
-    if row is None:
-        raise ApiError(422, "validation_error", "no such version of the workflow",
-                       [{"code": "unknown_version", "path": "$.body.version",
-                         "message": f"workflow {wf.id} has no version {version}"}])
-    return row
-
-
-def check_inputs(version: WorkflowVersion, inputs: dict[str, Any]) -> None:
-    if issues := validate_run_inputs(version.inputs_schema, inputs):
-        raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
-                       [i.model_dump() for i in issues])
-
-
 async def plan_for(session: AsyncSession, principal: Principal, wf: Workflow, row: ScheduleRow,
                    settings: ApiSettings) -> Plan:
-    version = await load_version(session, wf, row.version)
-    check_inputs(version, row.inputs)
-    plan = await compile_version(session, principal, wf, version, settings.node_output_cap_bytes)
-    # Its runs act for the schedule's owner: their access counts (the worker
-    # checks it again at every run, so a share revoked later stops the runs).
-    await secret_access.check_plan(session, await session.get(User, row.owner_id), plan, settings)
-    return plan
+    """What the schedule's runs start with, checked as every start is. Its runs
+    act for the schedule's owner: their secret access counts (the worker checks
+    it again at every run, so a share revoked later stops the runs)."""
+    prepared = await starts.prepare(session, principal, wf, row.version, row.inputs, settings,
+                                    acting_user=await session.get(User, row.owner_id),
+                                    version_path="$.body.version")
+    return prepared.plan
 
 
 async def owner_name(session: AsyncSession, owner_id: str) -> str | None:

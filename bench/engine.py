@@ -29,7 +29,7 @@ from raw_workflow import RawThreeSteps, raw_step  # noqa: E402
 
 from activities.registry import REGISTRY  # noqa: E402
 from cli.devserver import free_port, start_temporal  # noqa: E402
-from core.executions import start_graph  # noqa: E402
+from core.launch import start_graph  # noqa: E402
 from core.settings import Settings, get_settings  # noqa: E402
 from core.temporal import connect  # noqa: E402
 from worker.app import build_worker, workflow_runner  # noqa: E402

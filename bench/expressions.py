@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from activities.registry import REGISTRY  # noqa: E402
 from cli.devserver import free_port, start_temporal  # noqa: E402
 from core import expression_threads  # noqa: E402
-from core.executions import start_graph  # noqa: E402
+from core.launch import start_graph  # noqa: E402
 from core.settings import Settings, get_settings  # noqa: E402
 from core.temporal import connect  # noqa: E402
 from worker.app import build_worker  # noqa: E402

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
 from activities.registry import REGISTRY
-from core.executions import start_graph
+from core.launch import start_graph
 from core.settings import get_settings
 from core.temporal import connect, ui_link
 from workflows import signatures

@@ -25,8 +25,15 @@ SEARCH_ATTRIBUTES = {
 }
 
 
+EXECUTION_PREFIX = "exec-"  # Temporal workflow id = this + the platform's execution id
+
+
 def temporal_workflow_id(execution_id: str) -> str:
-    return f"exec-{execution_id}"
+    return EXECUTION_PREFIX + execution_id
+
+
+def execution_id_of(workflow_id: str) -> str:
+    return workflow_id.removeprefix(EXECUTION_PREFIX)
 
 
 def ui_link(settings: Settings, workflow_id: str, run_id: str | None = None) -> str:

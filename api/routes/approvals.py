@@ -24,20 +24,17 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approvals import approval_link, write_mirror
-from api import runs, secret_access
+from api import starts
 from api.access import load_workflow
 from api.approvers import ID_PREFIX, bind_config, display_names, resolve
-from api.definitions import compile_version
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import ExecutionAccepted, ResourceId
-from core.db.base import new_id
-from core.db.models import Approval, Execution, Workflow, WorkflowVersion
-from core.temporal import temporal_workflow_id, ui_link
+from core.db.models import Approval, Execution, Workflow
+from core.temporal import ui_link
 from workflows import signatures
 from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision, approver_matches
 from workflows.node_types import ApprovalConfig
-from workflows.validation import validate_run_inputs
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/enterprise/approvals", tags=["approvals"])
@@ -137,36 +134,17 @@ async def request_run(workflow_id: ResourceId, body: GateRequest, principal: Exe
                       state: StateDep, request: Request) -> GateAccepted:
     """Starts an execution that waits, in `awaiting_approval`, until its gate is approved."""
     wf = await load_workflow(session, principal, workflow_id)
-    number = body.version or wf.latest_version
-    version = await session.scalar(select(WorkflowVersion).where(
-        WorkflowVersion.workflow_id == wf.id, WorkflowVersion.version == number))
-    if version is None:
-        raise not_found("version")
-    if issues := validate_run_inputs(version.inputs_schema, body.inputs):
-        raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
-                       [i.model_dump() for i in issues])
-    plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
+    prepared = await starts.prepare(session, principal, wf, body.version, body.inputs, state.settings)
     gate = body.approval.model_dump(mode="json")
     gate = bind_config(gate, await resolve(session, [("$.approval", gate)]))
-    await secret_access.check_plan(session, principal.user, plan, state.settings)
-    eid = new_id()
-    row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
-                    inputs=body.inputs, plan=plan.model_dump(mode="json"),
-                    temporal_workflow_id=temporal_workflow_id(eid), started_by=principal.user.username,
-                    gate=gate)
-    # As for every start: the row first, then an idempotent start (the reconciler
-    # starts the row, gate included, if we crash in between).
-    session.add(row)
-    await session.commit()
-    request.scope["agentic.resource"] = ("executions", eid)
-    await runs.start_after_commit(session, state, row)
-    approval_id = f"{eid}:{GATE_NODE}"
-    return GateAccepted(
-        id=eid, approval_id=approval_id, workflow_id=wf.id, version=number,
-        status="awaiting_approval" if row.status == "running" else row.status,
-        temporal_workflow_id=row.temporal_workflow_id, temporal_run_id=row.temporal_run_id,
-        ui_url=ui_link(state.settings, row.temporal_workflow_id, row.temporal_run_id),
-        link=approval_link(state.settings, approval_id))
+    # As for every start: the row (gate included) first, then the start.
+    row = await starts.accept(session, state, request, starts.new_row(prepared, principal, gate=gate))
+    approval_id = f"{row.id}:{GATE_NODE}"
+    answer = starts.accepted(row, state.settings, approval_id=approval_id,
+                             link=approval_link(state.settings, approval_id))
+    if row.status == "running":
+        answer["status"] = "awaiting_approval"
+    return GateAccepted(**answer)
 
 
 # -- reading ---------------------------------------------------------------------------

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, status
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import runs, secret_access
+from api import starts
 from api.access import load_execution, load_workflow, visible
-from api.definitions import compile_version
 from api.reruns import debug_options
 from api.deps import AdminUser, ExecuteUser, ReadUser, SessionDep, StateDep
-from api.errors import ApiError, not_found
+from api.errors import ApiError
 from api.schemas import (
     ActionAccepted, ExecutionAccepted, ExecutionCreate, ExecutionDetail, ExecutionPublic,
     ExecutionResult, Page, ResourceId,
 )
-from core.db.base import new_id
-from core.db.models import EXECUTION_STATUSES, TERMINAL_EXECUTION_STATUSES, Execution, WorkflowVersion
-from core.temporal import temporal_workflow_id, ui_link
+from core import execution_state
+from core.db.models import EXECUTION_STATUSES, TERMINAL_EXECUTION_STATUSES, Execution
+from core.temporal import ui_link
 from workflows.plan import GraphResult
-from workflows.validation import validate_run_inputs
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["executions"])
@@ -44,36 +42,19 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
     wf = await load_workflow(session, principal, workflow_id)
     if idempotency_key and (same := await _by_key(session, principal.id, idempotency_key)):
         return _same_request(same, wf.id, state)
-    number = body.version or wf.latest_version
-    version = await session.scalar(select(WorkflowVersion).where(
-        WorkflowVersion.workflow_id == wf.id, WorkflowVersion.version == number))
-    if version is None:
-        raise not_found("version")
-    if issues := validate_run_inputs(version.inputs_schema, body.inputs):
-        raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
-                       [i.model_dump() for i in issues])
-    plan = await compile_version(session, principal, wf, version, state.settings.node_output_cap_bytes)
-    await secret_access.check_plan(session, principal.user, plan, state.settings)
-    eid = new_id()
-    row = Execution(id=eid, workflow_id=wf.id, version=number, owner_id=principal.id, status="pending",
-                    idempotency_key=idempotency_key, inputs=body.inputs, plan=plan.model_dump(mode="json"),
-                    temporal_workflow_id=temporal_workflow_id(eid), options=debug_options(body.debug, plan), started_by=principal.user.username)
-    # 1. The row is committed before Temporal hears of it: a crash from here on
-    #    leaves a pending row that the reconciler starts under the same id.
-    session.add(row)
+    prepared = await starts.prepare(session, principal, wf, body.version, body.inputs, state.settings)
+    row = starts.new_row(prepared, principal, idempotency_key=idempotency_key,
+                         options=debug_options(body.debug, prepared.plan))
+    owner_id, wf_id = principal.id, wf.id  # a failed commit expires loaded objects
     try:
-        await session.commit()
+        await starts.accept(session, state, request, row)
     except IntegrityError:  # a concurrent request with the same Idempotency-Key won
-        owner_id, wf_id = row.owner_id, row.workflow_id  # the rollback expires loaded objects
         await session.rollback()
         same = await _by_key(session, owner_id, idempotency_key or "")
         if same is None:
             raise
         return _same_request(same, wf_id, state)
-    request.scope["agentic.resource"] = ("executions", eid)
-    # 2. Idempotent start; 3. pending -> running.
-    await runs.start_after_commit(session, state, row)
-    return _accepted(row, state)
+    return ExecutionAccepted(**starts.accepted(row, state.settings))
 
 
 @router.get("/api/v1/workflows/{workflow_id}/executions", response_model=Page[ExecutionPublic])
@@ -178,14 +159,7 @@ async def _by_key(session, owner_id: str, key: str) -> Execution | None:
 def _same_request(row: Execution, workflow_id: str, state) -> ExecutionAccepted:
     if row.workflow_id != workflow_id:
         raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another workflow")
-    return _accepted(row, state)
-
-
-def _accepted(row: Execution, state) -> ExecutionAccepted:
-    return ExecutionAccepted(id=row.id, workflow_id=row.workflow_id or "", version=row.version or 0,
-                             status=row.status, temporal_workflow_id=row.temporal_workflow_id,
-                             temporal_run_id=row.temporal_run_id,
-                             ui_url=ui_link(state.settings, row.temporal_workflow_id, row.temporal_run_id))
+    return ExecutionAccepted(**starts.accepted(row, state.settings))
 
 
 def _public(row: Execution, state) -> dict[str, Any]:
@@ -234,7 +208,5 @@ def _ensure_open(row: Execution) -> None:
 
 
 async def _close(session, execution_id: str, final: str) -> None:
-    await session.execute(update(Execution).where(
-        Execution.id == execution_id, Execution.status.in_(("pending", "running")),
-    ).values(status=final, finished_at=datetime.now(UTC)))
+    await execution_state.closed_by_api(session, execution_id, final)
     await session.commit()

@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
-from sqlalchemy import update
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
@@ -22,7 +21,7 @@ from api.debugger.history import fetch, name, node_of_activity, summary
 from api.deps import ExecuteUser, SessionDep, StateDep
 from api.errors import ApiError
 from api.schemas import ResourceId, Strict
-from core.db.models import Execution
+from core import execution_state
 from core.temporal import ui_link
 
 router = APIRouter(tags=["executions"])
@@ -92,9 +91,7 @@ async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal
     previous, new_run = row.temporal_run_id, response.run_id
     # Only while the row still names the old run: if the new run has already
     # recorded itself (record_execution upserts by execution id), it stands.
-    await session.execute(update(Execution).where(
-        Execution.id == row.id, Execution.temporal_run_id == previous,
-    ).values(temporal_run_id=new_run, status="running", finished_at=None, error=None, duration_ms=None))
+    await execution_state.reopened(session, row.id, previous, new_run)
     await session.commit()
     return ResetAccepted(id=row.id, status="running", node_id=body.node_id,
                          temporal_workflow_id=row.temporal_workflow_id, previous_run_id=previous,

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy import func, select
 from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, ScheduleState, ScheduleUpdate
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
 from api import schedules as sch
@@ -18,6 +19,7 @@ from api.errors import ApiError, not_found
 from api.schemas import Page
 from core.db.models import Execution, Workflow
 from core.db.models import Schedule as ScheduleRow
+from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID, execution_id_of
 
 router = APIRouter(prefix="/api/v1/enterprise/schedules", tags=["schedules"])
 ScheduleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -52,20 +54,20 @@ async def _detail(session, state, row: ScheduleRow) -> dict:
     info = desc.info
     recent = [(a.action.workflow_id, a.action.first_execution_run_id, a.scheduled_at, a.started_at)
               for a in info.recent_actions if hasattr(a.action, "workflow_id")]
-    ids = [sch.execution_id_of(wid) for wid, *_ in recent]
+    ids = [execution_id_of(wid) for wid, *_ in recent]
     statuses = dict((await session.execute(
         select(Execution.id, Execution.status).where(Execution.id.in_(ids)))).all()) if ids else {}
     attributes = getattr(desc.schedule.action, "typed_search_attributes", None)
-    running_version = attributes.get(sch.SA_VERSION) if attributes else None
+    running_version = attributes.get(SA_VERSION) if attributes else None
     return {
         **_public(row, state),
         "running_version": running_version,
         "next_run_times": list(info.next_action_times),
         "recent_runs": [
-            {"execution_id": sch.execution_id_of(wid), "temporal_workflow_id": wid, "temporal_run_id": run_id,
-             "scheduled_at": at, "started_at": started, "status": statuses.get(sch.execution_id_of(wid))}
+            {"execution_id": execution_id_of(wid), "temporal_workflow_id": wid, "temporal_run_id": run_id,
+             "scheduled_at": at, "started_at": started, "status": statuses.get(execution_id_of(wid))}
             for wid, run_id, at, started in reversed(recent)],
-        "running": [sch.execution_id_of(r.workflow_id) for r in info.running_actions
+        "running": [execution_id_of(r.workflow_id) for r in info.running_actions
                     if hasattr(r, "workflow_id")],
         "num_actions": info.num_actions,
     }
@@ -94,9 +96,8 @@ async def create_schedule(body: sch.ScheduleCreate, principal: WriteUser, sessio
     try:
         await client.create_schedule(
             row.temporal_schedule_id, schedule, memo={"schedule_id": row.id, "workflow_id": wf.id},
-            search_attributes=sch.TypedSearchAttributes([
-                sch.SearchAttributePair(sch.SA_WORKFLOW_ID, wf.id),
-                sch.SearchAttributePair(sch.SA_OWNER, wf.owner_id)]))
+            search_attributes=TypedSearchAttributes([
+                SearchAttributePair(SA_WORKFLOW_ID, wf.id), SearchAttributePair(SA_OWNER, wf.owner_id)]))
     except (RPCError, ScheduleAlreadyRunningError) as err:
         await session.delete(row)
         await session.commit()

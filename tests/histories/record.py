@@ -17,7 +17,7 @@ from temporalio.client import WorkflowFailureError
 
 from activities.registry import REGISTRY
 from cli.devserver import free_port, start_temporal
-from core.executions import start_graph
+from core.launch import start_graph
 from core.settings import Settings
 from core.temporal import connect
 from worker.app import build_worker

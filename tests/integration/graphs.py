@@ -11,7 +11,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from activities.registry import REGISTRY
-from core.executions import start_graph
+from core.launch import start_graph
 from workflows import signatures
 from workflows.compiler import compile_definition
 from workflows.plan import DebugCommand, GraphInput

@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from activities.registry import REGISTRY
-from core.executions import start_graph
+from core.launch import start_graph
 from tests.integration.graphs import debug_command, graph, launch, node
 from workflows.compiler import compile_definition
 from workflows.plan import DebugOptions, GraphResult, NodeSummary

@@ -9,7 +9,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from activities.registry import REGISTRY
-from core.executions import start_graph
+from core.launch import start_graph
 from tests.integration.graphs import graph, history_text, node
 from workflows.compiler import compile_definition
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api import runs
+from api import reconciler
 
 from .helpers import ScriptedServer, wait_finished
 
@@ -88,7 +88,7 @@ async def test_reset_to_before_the_failed_node(api, app, make_user, client, serv
     assert row["status"] == "running" and row["temporal_run_id"] == new_run and row["finished_at"] is None
     # the old run closed (failed) recently: the reconciler's sweep must leave
     # the row, which follows the new run, alone
-    await runs.sweep_closed(app.state.agentic.sessions, client, since=datetime.now(UTC) - timedelta(minutes=5))
+    await reconciler.sweep_closed(app.state.agentic.sessions, client, since=datetime.now(UTC) - timedelta(minutes=5))
     row = (await api.get(f"/api/v1/executions/{eid}", headers=headers)).json()
     assert row["status"] == "running" and row["temporal_run_id"] == new_run
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from api import runs
+from api import reconciler, starts
 from core.db.models import Execution
 from tests.integration.api.helpers import wait_finished
 
@@ -81,7 +81,7 @@ async def test_run_closed_outside_the_api_is_swept_to_its_real_status(api, app, 
         if row["status"] == "terminated" and not row["live"]:
             break
         assert time.monotonic() < deadline, f"row never caught up: {row['status']}"
-        await runs.sweep_closed(app.state.agentic.sessions, client, since=_minutes_ago(5))
+        await reconciler.sweep_closed(app.state.agentic.sessions, client, since=_minutes_ago(5))
         await asyncio.sleep(0.5)
     assert row["error"]["code"] == "closed_terminated"
 
@@ -98,7 +98,7 @@ async def test_cancel_racing_the_start_cancels_the_started_workflow(api, app, cl
         row.status = "cancelled"
         await session.commit()
     async with sessions() as session:
-        await runs.mark_started(session, eid, started.json()["temporal_run_id"], client)
+        await starts.mark_started(session, eid, started.json()["temporal_run_id"], client)
     handle = client.get_workflow_handle(twid)
     with pytest.raises(Exception):
         await asyncio.wait_for(handle.result(), 20)
