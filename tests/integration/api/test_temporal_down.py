@@ -1,0 +1,32 @@
+"""A start accepted while Temporal has never been reachable (issue 9.6):
+202 with the row pending, never a 500, and the reconciler of any API process
+starts it once Temporal answers: nothing accepted is lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli.devserver import free_port
+
+from .conftest import another_app, asgi_client
+from .helpers import wait_finished
+
+pytestmark = pytest.mark.integration
+
+
+async def test_start_with_temporal_unreachable_is_accepted_then_started(api, api_settings, make_user):
+    _, headers = await make_user()
+    wf = await api.post("/api/v1/workflows", headers=headers, json={
+        "name": "later", "nodes": [{"id": "a", "type": "transform", "config": {"output": 1}}], "edges": []})
+    nowhere = api_settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    async with another_app(nowhere, None) as down:  # its own client, which can never connect
+        async with asgi_client(down) as client:
+            accepted = await client.post(f"/api/v1/workflows/{wf.json()['id']}/executions",
+                                         json={"inputs": {}}, headers=headers)
+            assert accepted.status_code == 202, accepted.text
+            assert accepted.json()["status"] == "pending" and accepted.json()["temporal_run_id"] is None
+            seen = await client.get(f"/api/v1/executions/{accepted.json()['id']}", headers=headers)
+            assert seen.status_code == 200 and seen.json()["status"] == "pending"
+    # The session's API (its reconciler runs every second) starts it.
+    final = await wait_finished(api, accepted.json()["id"], headers, timeout_s=60)
+    assert final["status"] == "succeeded" and final["nodes"]["a"]["output"] == 1
