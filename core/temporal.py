@@ -12,7 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from core.settings import Settings
 
 # Custom search attributes: registered by the dev stack (`--search-attribute`)
-# and, on a real cluster, by `python -m worker --register-search-attributes`.
+# and, on a real cluster, by the operator (docs/operations.md lists the commands).
 SA_WORKFLOW_ID = SearchAttributeKey.for_keyword("AgenticWorkflowId")
 SA_VERSION = SearchAttributeKey.for_int("AgenticWorkflowVersion")
 SA_OWNER = SearchAttributeKey.for_keyword("AgenticOwner")
