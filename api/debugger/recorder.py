@@ -28,9 +28,9 @@ from temporalio.worker import (
     WorkflowInboundInterceptor, WorkflowInterceptorClassInput, WorkflowOutboundInterceptor,
 )
 
-from worker.app import workflow_runner
 from workflows.graph_workflow import GraphWorkflow
 from workflows.plan import TERMINAL_STATES
+from workflows.runner import workflow_runner
 
 
 @dataclass
@@ -118,18 +118,14 @@ def _recording_interceptor(rec: Recording) -> Interceptor:
     return RecordingInterceptor()
 
 
-def _runner():
-    # The interpreter's own sandbox settings; this module is passed through so
-    # the recording outlives the sandbox.
-    runner = workflow_runner()
-    return type(runner)(restrictions=runner.restrictions.with_passthrough_modules("api.debugger"))
-
-
 async def replay(history: WorkflowHistory, run_id: str = "") -> Recording:
     """Replays `history`; raises if it no longer replays on this interpreter."""
     rec = Recording(workflow_id=history.workflow_id, run_id=run_id)
+    # The interpreter's own sandbox settings; this package is passed through
+    # so the recording outlives the sandbox.
     replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
-                        workflow_runner=_runner(), interceptors=[_recording_interceptor(rec)])
+                        workflow_runner=workflow_runner("api.debugger"),
+                        interceptors=[_recording_interceptor(rec)])
     await replayer.replay_workflow(history)
     rec.replayed_events = len(history.events)
     return rec

@@ -23,7 +23,6 @@ from sqlalchemy.dialects.postgresql import array as pg_array
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.approvals import approval_link, write_mirror
 from api import runs, secret_access
 from api.access import load_workflow
 from api.approvers import ID_PREFIX, bind_config, display_names, resolve
@@ -31,12 +30,13 @@ from api.definitions import compile_version
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import ExecutionAccepted, ResourceId
+from core.approvals_mirror import approval_link, write_mirror
 from core.db.base import new_id
 from core.db.models import Approval, Execution, Workflow, WorkflowVersion
 from core.temporal import temporal_workflow_id, ui_link
 from workflows import signatures
 from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision, approver_matches
-from workflows.node_types import ApprovalConfig
+from workflows.nodes.approval import ApprovalConfig
 from workflows.validation import validate_run_inputs
 
 log = logging.getLogger(__name__)

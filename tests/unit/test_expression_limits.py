@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.expression_limits import MAX_DATA, MAX_INT_BITS, MAX_SIZE, MAX_STEPS, evaluation
+from workflows.registry import REGISTRY
 from workflows.expressions import (
     ExpressionError,
     ExpressionLimitError,

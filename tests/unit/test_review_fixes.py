@@ -3,8 +3,8 @@ expressions, and approval quorums that can never be reached."""
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.expressions import ExpressionError, analyze, evaluate_condition, render_string
+from workflows.registry import REGISTRY
 from workflows.validation import validate_definition
 
 

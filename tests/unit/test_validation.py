@@ -7,8 +7,8 @@ import copy
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.dsl import WorkflowDefinition
+from workflows.registry import REGISTRY
 from workflows.validation import MAX_SUB_WORKFLOW_DEPTH, validate_definition, validate_run_inputs
 
 

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
 from activities.approvals import ApprovalNotifier
-from activities.registry import REGISTRY
 from core.db.models import Approval, AuditLog
 from core.settings import Settings
 from worker.app import build_worker
 from workflows.approvals import ApprovalChanged, ApprovalState, Decision
 from workflows.compiler import compile_definition
 from workflows.plan import GraphResult
+from workflows.registry import REGISTRY
 
 from tests.integration.graphs import command, launch
 
