@@ -52,8 +52,6 @@ class Recording:
 
     def observe(self) -> None:
         """Called inside the workflow: records the nodes whose state moved."""
-        if _evicting():
-            return
         summary = workflow.instance().progress()
         now = workflow.now().isoformat()
         for node_id, node in summary.nodes.items():
@@ -68,11 +66,17 @@ class Recording:
         self.status, self.error, self.paused_at = summary.status, summary.error, list(summary.paused_at)
 
 
-def _evicting() -> bool:
-    """At the end of a partial history (a running execution) the Replayer
-    evicts the workflow, which cancels it: what the interpreter does then never
-    happened. The SDK exposes no public flag for it; its runtime's is read."""
-    return bool(getattr(workflow._Runtime.current(), "_deleting", False))
+def evicted(watcher: asyncio.Task) -> bool:
+    """Whether the SDK is evicting the workflow: at the end of a partial
+    history (a running execution) the Replayer evicts it, which cancels every
+    task of the workflow; what the interpreter does while it unwinds never
+    happened. Only an eviction cancels the watcher before the interpreter
+    returns: a cancel request in history cancels only the workflow's main
+    task, and the interpreter never sees the watcher. Read with public API
+    (`Task.cancelling()`, not the SDK's private runtime); once the watcher is
+    cancelled its predicate is never called again, so only the final
+    observation needs the check."""
+    return watcher.cancelling() > 0
 
 
 def _recording_interceptor(rec: Recording) -> Interceptor:
@@ -108,7 +112,8 @@ def _recording_interceptor(rec: Recording) -> Interceptor:
             try:
                 return await super().execute_workflow(input)
             finally:
-                rec.observe()
+                if not evicted(watcher):
+                    rec.observe()
                 watcher.cancel()
 
     class RecordingInterceptor(Interceptor):
