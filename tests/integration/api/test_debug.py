@@ -67,6 +67,13 @@ async def step(api, headers, sid, mode) -> dict:
     return response.json()
 
 
+async def test_debug_sessions_need_more_than_read(api, make_user):
+    _, reader = await make_user("read")
+    response = await api.post("/api/v1/debug/sessions", json={"execution_id": "x" * 32}, headers=reader)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "insufficient_scope"
+
+
 async def test_failed_execution_replays_to_the_failing_node(api, make_user, counter, client):
     _, headers = await make_user()
     _, final = await run_to_end(api, headers, pipeline(counter.base), {"x": 4})
