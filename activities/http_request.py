@@ -7,31 +7,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import Field
 
 from activities.base import NodeError
 from outbound import DestinationNotAllowed
-from workflows.node_types import TAKES_SECRET, NodeConfig, NodeType
-
-Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-
-
-class HttpRequestConfig(NodeConfig):
-    method: Method = "GET"
-    url: str
-    headers: dict[str, str] = Field(default_factory=dict, json_schema_extra=TAKES_SECRET,
-                                    description="values may reference secrets: 'Bearer {{ secrets.TOKEN }}'")
-    query: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    json_body: Any = Field(None, alias="json", description="sent as JSON")
-    body: str | None = Field(None, description="sent as-is (give json or body, not both)")
-    timeout_s: float = Field(30.0, gt=0, le=600)
-    expected_status: list[int] = Field(default_factory=list, description="default: any 2xx")
-    follow_redirects: bool = False
-
+from workflows.nodes.http_request import HttpRequestConfig
 
 MAX_REDIRECTS = 10
 
@@ -131,17 +114,3 @@ def _retry_after(value: str | None) -> float | None:
         return min(float(value), 300.0) if value else None
     except ValueError:
         return None  # an HTTP-date: fall back to the node's backoff
-
-
-def destination(config: HttpRequestConfig, settings) -> str | None:
-    """Where the headers (and their secrets) go; unknown when redirects are followed."""
-    return None if config.follow_redirects else urlsplit(config.url).hostname
-
-
-NODE_TYPE = NodeType(
-    name="http_request",
-    config_model=HttpRequestConfig,
-    description="Calls an HTTP endpoint; JSON responses are parsed.",
-    default_timeout_s=60,
-    destination=destination,
-)

@@ -12,24 +12,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
-from pydantic import Field
+import openai
 
 from activities.base import NodeError
 from outbound import DestinationNotAllowed
-from workflows.node_types import TAKES_SECRET, NodeConfig, NodeType
-
-
-class LlmConfig(NodeConfig):
-    prompt: str = Field(min_length=1)
-    system: str | None = None
-    model: str | None = Field(None, description="default: AGENTIC_LLM_MODEL")
-    base_url: str | None = Field(None, description="default: AGENTIC_LLM_BASE_URL")
-    api_key: str | None = Field(None, description="e.g. '{{ secrets.OPENAI_KEY }}'; default: AGENTIC_LLM_API_KEY, "
-                                "only for the operator's base URLs", json_schema_extra=TAKES_SECRET)
-    temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, gt=0)
-    json_schema: dict[str, Any] | None = Field(None, description="ask for JSON and validate it against this schema")
-    timeout_s: float = Field(120.0, gt=0, le=1800)
+from workflows.nodes.llm import LlmConfig
 
 
 async def run(config: LlmConfig, call, deps) -> dict[str, Any]:
@@ -41,8 +28,6 @@ async def run(config: LlmConfig, call, deps) -> dict[str, Any]:
                         "no LLM endpoint configured: set AGENTIC_LLM_BASE_URL and AGENTIC_LLM_MODEL "
                         "(or base_url and model in the node's config)")
     api_key = _api_key(config, settings, base_url)
-    import openai  # imported here: the API imports this module only for its schema
-
     # The SDK would fill a missing key from OPENAI_API_KEY and add
     # OPENAI_ORG_ID / OPENAI_PROJECT_ID: the worker's environment is not the
     # node's to send, so the key is always given and the Authorization header
@@ -131,17 +116,3 @@ def _output(completion, config: LlmConfig) -> dict[str, Any]:
             raise NodeError("llm_invalid_json", f"reply does not match json_schema: {message}",
                             retryable=True) from None
     return out
-
-
-def destination(config: LlmConfig, settings) -> str | None:
-    """Where the api_key goes: the endpoint's host."""
-    return urlsplit(config.base_url or settings.llm_base_url or "").hostname
-
-
-NODE_TYPE = NodeType(
-    name="llm",
-    config_model=LlmConfig,
-    description="Chat completion against any OpenAI-compatible endpoint, optional JSON output.",
-    default_timeout_s=180,
-    destination=destination,
-)

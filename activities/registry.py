@@ -1,21 +1,23 @@
-"""The node-type registry: adding a type is adding one module to NODE_MODULES."""
+"""The handler of each activity-run node type. The types' metadata (config
+models, defaults, privileges) is in workflows/registry.py; a handler is
+`async def run(config, call, deps)` and runs inside activities/base.py's wrapper."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from activities import condition, http_request, llm, shell, transform
-from activities.base import ActivityDeps, node_activity
-from workflows.node_types import WORKFLOW_NODE_TYPES, NodeType
+from activities.base import ActivityDeps, Handler, node_activity
+from workflows.registry import REGISTRY
 
-# Activity-run node types: each module has NODE_TYPE and `async def run(config, call, deps)`.
-NODE_MODULES = (http_request, transform, condition, llm, shell)
-
-REGISTRY: dict[str, NodeType] = {
-    **WORKFLOW_NODE_TYPES,
-    **{module.NODE_TYPE.name: module.NODE_TYPE for module in NODE_MODULES},
+HANDLERS: dict[str, Handler] = {
+    "http_request": http_request.run,
+    "transform": transform.run,
+    "condition": condition.run,
+    "llm": llm.run,
+    "shell": shell.run,
 }
 
 
 def node_activities(deps: ActivityDeps) -> list[Callable]:
-    return [node_activity(module.NODE_TYPE, module.run, deps) for module in NODE_MODULES]
+    return [node_activity(REGISTRY[name], handler, deps) for name, handler in HANDLERS.items()]

@@ -1,6 +1,7 @@
 """shell: runs an argv list (never a shell string) in a fresh temporary
 directory, with only allow-listed environment variables. Privileged: off
-unless the operator sets AGENTIC_SHELL_ENABLED, and only admins may save it."""
+unless the operator sets AGENTIC_SHELL_ENABLED, and only admins may save it
+(workflows/nodes/shell.py)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,8 @@ import tempfile
 import time
 from typing import Any
 
-from pydantic import Field
-
 from activities.base import NodeError
-from workflows.node_types import NodeConfig, NodeType
-
-
-class ShellConfig(NodeConfig):
-    argv: list[str] = Field(min_length=1, description="program and arguments; no shell is involved")
-    env: dict[str, str] = Field(default_factory=dict, description="extra variables for the process")
-    stdin: str | None = None
-    timeout_s: float = Field(60.0, gt=0, le=3600)
-    ok_exit_codes: list[int] = Field(default_factory=lambda: [0])
+from workflows.nodes.shell import ShellConfig
 
 
 async def run(config: ShellConfig, call, deps) -> dict[str, Any]:
@@ -99,13 +90,3 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)  # the whole group: children too
     except ProcessLookupError:
         pass
-
-
-NODE_TYPE = NodeType(
-    name="shell",
-    config_model=ShellConfig,
-    description="Runs a program (argv list) in a temporary directory. Privileged.",
-    privileged=True,
-    default_timeout_s=3600,
-    default_max_attempts=1,
-)

@@ -2,22 +2,8 @@
 
 from typing import Any
 
-from pydantic import Field
-
-from workflows.node_types import NodeConfig, NodeType
-
-
-class TransformConfig(NodeConfig):
-    output: Any = Field(description="any JSON value; every string in it may be a template")
+from workflows.nodes.transform import TransformConfig
 
 
 async def run(config: TransformConfig, call, deps) -> Any:
     return config.output
-
-
-NODE_TYPE = NodeType(
-    name="transform",
-    config_model=TransformConfig,
-    description="Builds an output object from templates over inputs and upstream outputs.",
-    default_timeout_s=30,
-)

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.registry import REGISTRY
 from api.approvers import bind_plan
 from api.deps import Principal
 from api.errors import ApiError
@@ -18,6 +17,7 @@ from core.db.models import Workflow, WorkflowVersion
 from workflows.compiler import compile_definition
 from workflows.dsl import WorkflowDefinition
 from workflows.plan import Plan
+from workflows.registry import REGISTRY
 from workflows.validation import DefinitionInvalid, Issue, validate_definition
 
 MAX_RESOLVE_ROUNDS = 16

@@ -27,13 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from raw_workflow import RawThreeSteps, raw_step  # noqa: E402
 
-from activities.registry import REGISTRY  # noqa: E402
 from cli.devserver import free_port, start_temporal  # noqa: E402
 from core.launch import start_graph  # noqa: E402
 from core.settings import Settings, get_settings  # noqa: E402
 from core.temporal import connect  # noqa: E402
-from worker.app import build_worker, workflow_runner  # noqa: E402
+from worker.app import build_worker  # noqa: E402
 from workflows.compiler import compile_definition  # noqa: E402
+from workflows.registry import REGISTRY  # noqa: E402
+from workflows.runner import workflow_runner  # noqa: E402
 
 GRAPH = {
     "name": "bench three transforms",

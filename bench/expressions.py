@@ -29,7 +29,6 @@ from temporalio.client import WorkflowFailureError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from activities.registry import REGISTRY  # noqa: E402
 from cli.devserver import free_port, start_temporal  # noqa: E402
 from core import expression_threads  # noqa: E402
 from core.launch import start_graph  # noqa: E402
@@ -38,6 +37,7 @@ from core.temporal import connect  # noqa: E402
 from worker.app import build_worker  # noqa: E402
 from workflows.compiler import compile_definition  # noqa: E402
 from workflows.expressions import ExpressionError, render_string  # noqa: E402
+from workflows.registry import REGISTRY  # noqa: E402
 
 HEAVY = {
     "replace bypass (issue)": "{{ (('x'*1000000)|replace('x','x'*50))|length }}",

@@ -13,13 +13,13 @@ from typing import Any
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.service import RPCError
 
-from activities.registry import REGISTRY
 from core.launch import start_graph
 from core.settings import get_settings
 from core.temporal import connect, ui_link
 from workflows import signatures
 from workflows.compiler import compile_definition
 from workflows.plan import TERMINAL_STATES, GraphResult
+from workflows.registry import REGISTRY
 from workflows.validation import DefinitionInvalid, validate_definition, validate_run_inputs
 
 POLL_S = 0.2

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.approvals import approval_activities
 from activities.base import ActivityDeps
@@ -16,6 +15,7 @@ from core.settings import Settings
 from outbound import Outbound
 from workflows import signatures
 from workflows.graph_workflow import GraphWorkflow
+from workflows.runner import workflow_runner
 
 
 def build_activities(settings: Settings) -> list[Callable]:
@@ -29,16 +29,6 @@ def build_activities(settings: Settings) -> list[Callable]:
 
         activities += record_activities(settings)
     return activities
-
-
-# Deterministic libraries the interpreter uses, loaded once instead of per run
-# (Jinja2 keeps a lock-guarded template cache the sandbox would refuse).
-PASSTHROUGH_MODULES = ("workflows", "jinja2", "markupsafe", "jsonschema", "referencing", "rpds", "pydantic")
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES))
 
 
 def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:

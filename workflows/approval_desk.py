@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.approvals import ApprovalState, Decision, apply, node_output, refusal
-    from workflows.node_types import ApprovalConfig
+    from workflows.nodes.approval import ApprovalConfig
 
 Notify = Callable[..., None]  # (event, state, notify_webhook=True)
 

@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.expressions import (
         ExpressionError, ExpressionLimitError, WorkflowSecrets, evaluate_condition, render_value,
     )
-    from workflows.node_types import ApprovalConfig
+    from workflows.nodes.approval import ApprovalConfig
     from workflows.plan import (
         TERMINAL_STATES, DebugCommand, GraphInput, GraphResult, NodeCall, NodeOutcome, NodePlan, NodeSummary,
     )

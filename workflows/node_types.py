@@ -1,8 +1,7 @@
-"""What a node type is, and the node types the interpreter runs itself.
+"""What a node type is: its metadata and the base of every config model.
 
-The full registry (activities/registry.py) adds the activity-run types; the
-validator and compiler take the registry as an argument so this package stays
-free of I/O imports.
+The types themselves are in workflows/nodes/ and listed in workflows/registry.py;
+the validator and compiler take the registry as an argument.
 """
 
 from __future__ import annotations
@@ -11,10 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
 Kind = Literal["activity", "workflow"]
-MAX_WAIT_S = 366 * 86400  # longest approval wait or escalation step: a year
 
 
 @dataclass(frozen=True)
@@ -50,71 +48,3 @@ def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     """The config keys (aliases where given) of the fields that take a secret."""
     return frozenset(info.alias or name for name, info in model.model_fields.items()
                      if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret") is True)
-
-
-class DelayConfig(NodeConfig):
-    seconds: float | str = Field(description="number, or an expression giving one")
-
-
-class SubWorkflowConfig(NodeConfig):
-    """Either an inline definition or a reference the compiler resolves."""
-
-    definition: dict[str, Any] | None = None
-    workflow_id: str | None = Field(None, description="a saved workflow (resolved at compile time)")
-    version: int | None = Field(None, ge=1, le=2**31 - 1)
-    inputs: dict[str, Any] = Field(default_factory=dict)
-
-
-class EscalationStep(NodeConfig):
-    after_s: float = Field(gt=0, le=MAX_WAIT_S, description="seconds after the request")
-    add_approvers: list[str] = Field(default_factory=list)
-    notify: bool = True
-
-
-class ApprovalConfig(NodeConfig):
-    approvers: list[str] = Field(min_length=1, description="'alice', 'user:alice', 'role:lead', 'scope:admin'")
-    quorum: int = Field(1, ge=1, description="approvals needed; one rejection rejects")
-    timeout_s: float | None = Field(None, gt=0, le=MAX_WAIT_S)
-    on_timeout: Literal["approve", "reject", "fail", "escalate"] = "fail"
-    escalate_to: list[str] = Field(default_factory=list, description="added when on_timeout is 'escalate'")
-    escalation: list[EscalationStep] = Field(default_factory=list)
-    allow_self_approval: bool = False
-    instructions: str = ""
-
-    @model_validator(mode="after")
-    def _consistent(self):
-        everyone = self.approvers + [a for s in self.escalation for a in s.add_approvers] + self.escalate_to
-        # Roles and scopes may hold any number of people; named users are counted once.
-        if not any(a.startswith(("role:", "scope:")) for a in everyone):
-            people = {a.removeprefix("user:") for a in everyone}
-            if self.quorum > len(people):
-                raise ValueError(f"quorum {self.quorum} is more than the {len(people)} distinct approvers")
-        if self.on_timeout == "escalate" and (not self.escalate_to or self.timeout_s is None):
-            raise ValueError("on_timeout 'escalate' needs timeout_s and escalate_to")
-        return self
-
-
-DELAY = NodeType(
-    name="delay",
-    config_model=DelayConfig,
-    description="A durable timer in the workflow itself: survives restarts, costs no worker.",
-    kind="workflow",
-    default_max_attempts=1,
-)
-SUB_WORKFLOW = NodeType(
-    name="sub_workflow",
-    config_model=SubWorkflowConfig,
-    description="Runs another graph as a child workflow and returns its result.",
-    kind="workflow",
-    default_timeout_s=24 * 3600,
-    default_max_attempts=1,
-)
-APPROVAL = NodeType(
-    name="approval",
-    config_model=ApprovalConfig,
-    description="Waits durably for people to approve or reject; output.approved is the decision.",
-    kind="workflow",
-    default_timeout_s=365 * 86400,
-    default_max_attempts=1,
-)
-WORKFLOW_NODE_TYPES = {t.name: t for t in (DELAY, SUB_WORKFLOW, APPROVAL)}

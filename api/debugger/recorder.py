@@ -28,9 +28,9 @@ from temporalio.worker import (
     WorkflowInboundInterceptor, WorkflowInterceptorClassInput, WorkflowOutboundInterceptor,
 )
 
-from worker.app import workflow_runner
 from workflows.graph_workflow import GraphWorkflow
 from workflows.plan import TERMINAL_STATES
+from workflows.runner import workflow_runner
 
 
 @dataclass
@@ -52,8 +52,6 @@ class Recording:
 
     def observe(self) -> None:
         """Called inside the workflow: records the nodes whose state moved."""
-        if _evicting():
-            return
         summary = workflow.instance().progress()
         now = workflow.now().isoformat()
         for node_id, node in summary.nodes.items():
@@ -68,11 +66,17 @@ class Recording:
         self.status, self.error, self.paused_at = summary.status, summary.error, list(summary.paused_at)
 
 
-def _evicting() -> bool:
-    """At the end of a partial history (a running execution) the Replayer
-    evicts the workflow, which cancels it: what the interpreter does then never
-    happened. The SDK exposes no public flag for it; its runtime's is read."""
-    return bool(getattr(workflow._Runtime.current(), "_deleting", False))
+def evicted(watcher: asyncio.Task) -> bool:
+    """Whether the SDK is evicting the workflow: at the end of a partial
+    history (a running execution) the Replayer evicts it, which cancels every
+    task of the workflow; what the interpreter does while it unwinds never
+    happened. Only an eviction cancels the watcher before the interpreter
+    returns: a cancel request in history cancels only the workflow's main
+    task, and the interpreter never sees the watcher. Read with public API
+    (`Task.cancelling()`, not the SDK's private runtime); once the watcher is
+    cancelled its predicate is never called again, so only the final
+    observation needs the check."""
+    return watcher.cancelling() > 0
 
 
 def _recording_interceptor(rec: Recording) -> Interceptor:
@@ -108,7 +112,8 @@ def _recording_interceptor(rec: Recording) -> Interceptor:
             try:
                 return await super().execute_workflow(input)
             finally:
-                rec.observe()
+                if not evicted(watcher):
+                    rec.observe()
                 watcher.cancel()
 
     class RecordingInterceptor(Interceptor):
@@ -118,18 +123,14 @@ def _recording_interceptor(rec: Recording) -> Interceptor:
     return RecordingInterceptor()
 
 
-def _runner():
-    # The interpreter's own sandbox settings; this module is passed through so
-    # the recording outlives the sandbox.
-    runner = workflow_runner()
-    return type(runner)(restrictions=runner.restrictions.with_passthrough_modules("api.debugger"))
-
-
 async def replay(history: WorkflowHistory, run_id: str = "") -> Recording:
     """Replays `history`; raises if it no longer replays on this interpreter."""
     rec = Recording(workflow_id=history.workflow_id, run_id=run_id)
+    # The interpreter's own sandbox settings; this package is passed through
+    # so the recording outlives the sandbox.
     replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
-                        workflow_runner=_runner(), interceptors=[_recording_interceptor(rec)])
+                        workflow_runner=workflow_runner("api.debugger"),
+                        interceptors=[_recording_interceptor(rec)])
     await replayer.replay_workflow(history)
     rec.replayed_events = len(history.events)
     return rec

@@ -23,18 +23,18 @@ from sqlalchemy.dialects.postgresql import array as pg_array
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.approvals import approval_link, write_mirror
 from api import starts
 from api.access import load_workflow
 from api.approvers import ID_PREFIX, bind_config, display_names, resolve
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas import ExecutionAccepted, ResourceId
+from core.approvals_mirror import approval_link, write_mirror
 from core.db.models import Approval, Execution, Workflow
 from core.temporal import ui_link
 from workflows import signatures
 from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision, approver_matches
-from workflows.node_types import ApprovalConfig
+from workflows.nodes.approval import ApprovalConfig
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/enterprise/approvals", tags=["approvals"])

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from temporalio.client import WorkflowFailureError
 
-from activities.registry import REGISTRY
 from cli.devserver import free_port, start_temporal
 from core.launch import start_graph
 from core.settings import Settings
 from core.temporal import connect
 from worker.app import build_worker
 from workflows.compiler import compile_definition
+from workflows.registry import REGISTRY
 
 HERE = Path(__file__).parent
 

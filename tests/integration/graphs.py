@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from activities.registry import REGISTRY
 from core.launch import start_graph
 from workflows import signatures
 from workflows.compiler import compile_definition
 from workflows.plan import DebugCommand, GraphInput
+from workflows.registry import REGISTRY
 
 
 def graph(nodes: list[dict], edges: list[tuple] | list[dict] = (), **extra) -> dict[str, Any]:

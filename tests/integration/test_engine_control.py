@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from activities.registry import REGISTRY
 from core.launch import start_graph
 from tests.integration.graphs import debug_command, graph, launch, node
 from workflows.compiler import compile_definition
 from workflows.plan import DebugOptions, GraphResult, NodeSummary
+from workflows.registry import REGISTRY
 from workflows.reuse import input_digest
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.registry import REGISTRY
 from core.settings import Settings
 from tests.integration.graphs import graph, launch, node, start
 from worker.app import build_worker
 from workflows.compiler import compile_definition
 from workflows.graph_workflow import GraphWorkflow
+from workflows.registry import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 

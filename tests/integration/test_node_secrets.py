@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from activities.registry import REGISTRY
 from core.launch import start_graph
 from tests.integration.graphs import graph, history_text, node
 from workflows.compiler import compile_definition
+from workflows.registry import REGISTRY
 
 SECRET = "supersecretvalue"
 

@@ -77,6 +77,6 @@ async def test_reads_pass_and_writes_are_refused(gate, temporal_with_ui):
                            ("/api/v1/namespaces/default/workflows/new-one", {"workflowType": {"name": "X"}})):
             refused = await gate.post(path, json=body, headers=headers)
             assert refused.status_code == 403 and refused.json()["error"]["code"] == "ui_read_only"
-        assert (await gate.delete(f"/api/v1/namespaces/default/schedules/x")).status_code == 403
+        assert (await gate.delete("/api/v1/namespaces/default/schedules/x")).status_code == 403
         assert (await handle.describe()).status.name == "RUNNING"  # nothing got through
         await handle.terminate("test over")

@@ -10,15 +10,15 @@ import pytest
 
 from activities import base
 from activities.base import ActivityDeps, NodeError, Secrets
-from activities.condition import NODE_TYPE as CONDITION
-from activities.http_request import NODE_TYPE as HTTP
-from activities.llm import NODE_TYPE as LLM
-from activities.transform import NODE_TYPE as TRANSFORM
 from core.settings import Settings
 from credentials.names import ENV_PREFIX
 from credentials.resolver import Resolved, SecretResolver
 from outbound import Outbound
 from workflows.expressions import ExpressionError, render_value
+from workflows.nodes.condition import NODE_TYPE as CONDITION
+from workflows.nodes.http_request import NODE_TYPE as HTTP
+from workflows.nodes.llm import NODE_TYPE as LLM
+from workflows.nodes.transform import NODE_TYPE as TRANSFORM
 from workflows.plan import NodeCall
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.compiler import compile_definition
 from workflows.plan import GraphInput, Plan, RetryPlan
+from workflows.registry import REGISTRY
 from workflows.validation import DefinitionInvalid
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.expression_limits import MAX_DATA, MAX_INT_BITS, MAX_SIZE, MAX_STEPS, evaluation
 from workflows.expressions import (
     ExpressionError,
@@ -17,6 +16,7 @@ from workflows.expressions import (
     render_string,
     render_value,
 )
+from workflows.registry import REGISTRY
 from workflows.validation import validate_definition
 
 # A pre-fix run of any of these either returned a huge value or never ended:
@@ -138,6 +138,23 @@ def test_a_mapping_key_with_parentheses_does_not_hide_a_width():
 def test_huge_integers_are_refused():
     with pytest.raises(ExpressionLimitError, match=f"over the limit of {MAX_INT_BITS} bits"):
         render_string("{{ ((2 ** 999) ** 999) > 0 }}", ctx())
+
+
+@pytest.mark.parametrize("text", ["{{ 9 ** 387420489 > 0 }}", "{{ inputs.n ** 5000 }}"])
+def test_huge_exponents_are_refused(text):
+    with pytest.raises(ExpressionError, match="exponent"):
+        evaluate_condition(text, {"inputs": {"n": 7}, "nodes": {}})
+
+
+@pytest.mark.parametrize("text", ["{{ 'a' * 3000000000 }}", "{{ [1] * inputs.n }}", "x{{ inputs.n * 'ab' }}"])
+def test_huge_repetitions_are_refused(text):
+    with pytest.raises(ExpressionError, match="repetition"):
+        render_string(text, {"inputs": {"n": 2_000_000}, "nodes": {}})
+
+
+def test_ordinary_arithmetic_still_works():
+    assert render_string("{{ 2 ** 10 * 3 }}", {}) == 3072
+    assert render_string("{{ 'ab' * 3 }}", {}) == "ababab"
 
 
 def test_sum_adds_numbers_only():

@@ -10,11 +10,11 @@ import pytest
 
 from activities import base
 from activities.base import ActivityDeps, NodeError, Secrets
-from activities.transform import NODE_TYPE as TRANSFORM
 from core import expression_threads
 from core.settings import Settings
 from outbound import Outbound
 from workflows.expressions import ExpressionLimitError, render_string
+from workflows.nodes.transform import NODE_TYPE as TRANSFORM
 from workflows.plan import NodeCall
 
 REPLACE_BYPASS = "{{ (('x'*1000000)|replace('x','x'*50))|length }}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.compiler import compile_definition
+from workflows.registry import REGISTRY
 from workflows.reuse import ALL_INPUTS, input_digest, inputs_read, reusable
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.compiler import compile_definition
 from workflows.expressions import analyze
 from workflows.node_types import secret_fields
+from workflows.registry import REGISTRY
 from workflows.secret_refs import plan_references, references
 from workflows.validation import validate_definition
 

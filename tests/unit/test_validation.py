@@ -7,8 +7,9 @@ import copy
 
 import pytest
 
-from activities.registry import REGISTRY
 from workflows.dsl import WorkflowDefinition
+from workflows.expressions import ExpressionError, analyze
+from workflows.registry import REGISTRY
 from workflows.validation import MAX_SUB_WORKFLOW_DEPTH, validate_definition, validate_run_inputs
 
 
@@ -482,6 +483,15 @@ def test_unknown_filter_is_reported_not_raised(text):
         ("expression_syntax", "$.nodes[0].config.output")]
 
 
+def test_random_filter_is_gone_so_conditions_replay():
+    with pytest.raises(ExpressionError, match="No filter named 'random'"):
+        analyze("{{ [true, false] | random }}")
+    raw = {"name": "r", "nodes": [{"id": "a", "type": "transform", "config": {"output": 1}},
+                                  {"id": "b", "type": "transform", "config": {"output": 2}}],
+           "edges": [{"from": "a", "to": "b", "when": "{{ [true, false] | random }}"}]}
+    assert problems(raw) == [("expression_syntax", "$.edges[0].when")]
+
+
 def test_attr_filter_with_private_name_rejected_statically():
     raw = graph([node("a", config={"output": "{{ inputs|attr('__class__') }}"})])
     assert problems(raw) == [("expression_unsafe", "$.nodes[0].config.output")]
@@ -633,3 +643,23 @@ def test_run_inputs_without_schema_accepts_any_object(schema):
 def test_run_inputs_custom_path():
     assert [(i.code, i.path) for i in validate_run_inputs(SCHEMA, {"name": "n"}, path="$.body.inputs")] == [
         ("invalid_run_inputs", "$.body.inputs")]
+
+
+def approval(config):
+    return {"name": "q", "nodes": [{"id": "ok", "type": "approval", "config": config}]}
+
+
+@pytest.mark.parametrize("config", [
+    {"approvers": ["alice", "user:alice"], "quorum": 2},
+    {"approvers": ["alice"], "quorum": 2, "escalation": [{"after_s": 5, "add_approvers": ["alice"]}]},
+])
+def test_quorum_counts_distinct_people(config):
+    assert ("invalid_config", "$.nodes[0].config") in problems(approval(config))
+
+
+@pytest.mark.parametrize("config", [
+    {"approvers": ["alice", "bob"], "quorum": 2},
+    {"approvers": ["alice", "role:admin"], "quorum": 3},
+])
+def test_reachable_quorums_are_accepted(config):
+    assert problems(approval(config)) == []

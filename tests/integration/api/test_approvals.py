@@ -15,13 +15,13 @@ from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 
 from activities.approvals import ApprovalNotifier
-from activities.registry import REGISTRY
 from core.db.models import Approval, AuditLog
 from core.settings import Settings
 from worker.app import build_worker
 from workflows.approvals import ApprovalChanged, ApprovalState, Decision
 from workflows.compiler import compile_definition
 from workflows.plan import GraphResult
+from workflows.registry import REGISTRY
 
 from tests.integration.graphs import command, launch
 
@@ -50,6 +50,12 @@ def approval_graph(approvers: list[str], *, branch: bool = False, **config) -> d
         ],
         "edges": edges,
     }
+
+
+async def create(api, headers, definition) -> str:
+    response = await api.post("/api/v1/workflows", json=definition, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
 
 
 async def start(api, headers, definition, inputs=None) -> str:
@@ -416,3 +422,28 @@ async def test_approval_inside_a_sub_workflow(api, make_user):
     assert (await decide(api, head, aid)).json()["status"] == "approved"
     final = await wait_finished(api, eid, owner)
     assert final["status"] == "succeeded", final
+
+
+async def test_result_of_an_execution_awaiting_approval_is_409(api, make_user):
+    name, approver = await make_user()
+    _, owner = await make_user()
+    wid = await create(api, owner, {"name": "g", "nodes": [{"id": "x", "type": "transform", "config": {"output": 1}}]})
+    accepted = await api.post(f"{BASE}/workflows/{wid}/request", headers=owner,
+                              json={"approval": {"approvers": [f"user:{name}"]}})
+    assert accepted.status_code == 202, accepted.text
+    result = await api.get(f"/api/v1/executions/{accepted.json()['id']}/result", headers=owner)
+    assert result.status_code == 409
+    assert result.json()["error"]["code"] == "not_finished"
+    assert "awaiting_approval" in result.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("definition_config, path_part", [
+    ({"approvers": ["a"], "timeout_s": 1e15, "on_timeout": "reject"}, "timeout_s"),
+    ({"approvers": ["a"], "escalation": [{"after_s": 1e12, "add_approvers": ["b"]}]}, "after_s"),
+])
+async def test_approval_waits_are_bounded_at_save(api, make_user, definition_config, path_part):
+    _, owner = await make_user()
+    response = await api.post("/api/v1/workflows", headers=owner, json={
+        "name": "a", "nodes": [{"id": "ok", "type": "approval", "config": definition_config}]})
+    assert response.status_code == 422
+    assert any(path_part in d["path"] for d in response.json()["error"]["details"])

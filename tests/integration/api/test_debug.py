@@ -67,6 +67,13 @@ async def step(api, headers, sid, mode) -> dict:
     return response.json()
 
 
+async def test_debug_sessions_need_more_than_read(api, make_user):
+    _, reader = await make_user("read")
+    response = await api.post("/api/v1/debug/sessions", json={"execution_id": "x" * 32}, headers=reader)
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "insufficient_scope"
+
+
 async def test_failed_execution_replays_to_the_failing_node(api, make_user, counter, client):
     _, headers = await make_user()
     _, final = await run_to_end(api, headers, pipeline(counter.base), {"x": 4})
@@ -260,6 +267,9 @@ async def test_live_breakpoint_pauses_and_continue_resumes(api, make_user):
     session = (await api.post("/api/v1/debug/sessions", json={"execution_id": eid}, headers=headers)).json()
     assert session["paused_at"] == ["shout"] and session["execution_status"] == "running"
     assert session["timeline"][-1]["node_id"] == "shout" and session["timeline"][-1]["kind"] == "paused"
+    # The replay of a running execution ends in an eviction that cancels every
+    # node: none of that shows (api/debugger/recorder.py `evicted`).
+    assert all(b["state"] != "cancelled" for b in session["timeline"])
 
     # step: resumes shout and pauses again before the next node (done)
     stepped = await step(api, headers, session["id"], "next")

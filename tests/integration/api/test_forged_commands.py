@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
-from activities.registry import REGISTRY
 from tests.integration.graphs import command, launch
 from workflows import signatures
 from workflows.approvals import ApprovalState, Decision
 from workflows.compiler import compile_definition
 from workflows.plan import DebugCommand, GraphInput, GraphResult
+from workflows.registry import REGISTRY
 
 from .helpers import wait_finished
 from .test_approvals import approval_graph, decide, start, wait_pending

@@ -209,6 +209,21 @@ async def test_invalid_version_and_inputs_are_422(api, make_user):
     assert backfill.json()["error"]["details"][0]["path"] == "$.body.end_at"
 
 
+@pytest.mark.parametrize("spec", [
+    {"intervals": [{"every_s": 60, "offset_s": 1e300}]},
+    {"intervals": [{"every_s": 60}], "start_at": "0001-01-01T00:00:00+14:00"},
+    {"intervals": [{"every_s": 60}], "end_at": "9999-12-31T23:59:59-14:00"},
+])
+async def test_extreme_schedule_values_are_422_and_leave_no_row(api, make_user, spec):
+    _, owner = await make_user()
+    wid = (await make_workflow(api, owner))["id"]
+    response = await api.post("/api/v1/enterprise/schedules", headers=owner,
+                              json={"workflow_id": wid, "version": "latest", "spec": spec})
+    assert response.status_code == 422, response.text
+    listed = await api.get("/api/v1/enterprise/schedules", headers=owner)
+    assert listed.json()["total"] == 0
+
+
 async def test_schedules_follow_workflow_ownership(api, make_user, admin_headers, schedules):
     _, owner = await make_user()
     _, other = await make_user()

@@ -15,7 +15,6 @@ import asyncpg
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from activities.registry import REGISTRY
 from core.db.base import new_id
 from core.db.models import Secret, User
 from core.db.session import make_engine, make_sessionmaker
@@ -25,6 +24,7 @@ from credentials.store import reveal, set_value
 from tests.integration.graphs import launch
 from tests.integration.local_server import LocalServer
 from workflows.compiler import compile_definition
+from workflows.registry import REGISTRY
 
 from .conftest import ROOT, alembic, create_database, drop_database
 from .helpers import wait_finished

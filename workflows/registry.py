@@ -1,0 +1,13 @@
+"""Every node type, by name: what the validator, the compiler, the API and the
+CLI know. Adding a type is adding a module to workflows/nodes/ and here (and,
+when it runs as an activity, its handler in activities/registry.py)."""
+
+from __future__ import annotations
+
+from workflows.node_types import NodeType
+from workflows.nodes import approval, condition, delay, http_request, llm, shell, sub_workflow, transform
+
+REGISTRY: dict[str, NodeType] = {module.NODE_TYPE.name: module.NODE_TYPE for module in (
+    delay, sub_workflow, approval,  # run by the interpreter itself
+    http_request, transform, condition, llm, shell,  # run as activities
+)}
