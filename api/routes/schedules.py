@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, ScheduleState, ScheduleUpdate
 from temporalio.service import RPCError
 
+from api import cron
 from api import schedules as sch
 from api.access import load_workflow
 from api.deps import DeleteUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
@@ -85,6 +86,7 @@ async def create_schedule(body: sch.ScheduleCreate, principal: WriteUser, sessio
     )
     plan = await sch.plan_for(session, principal, wf, row, state.settings)
     client = await state.temporal.get()
+    await cron.check_crons(client, body.spec.cron_expressions)
     schedule = sch.temporal_schedule(row, plan, await sch.owner_name(session, wf.owner_id), state.settings,
                                      ScheduleState(note=body.notes or None, paused=body.paused))
     # The row first: a crash after Temporal's create leaves no schedule nobody can see.
@@ -163,6 +165,8 @@ async def update_schedule(schedule_id: ScheduleId, body: sch.ScheduleUpdateBody,
     if body.notes is not None:
         row.notes = body.notes
     plan = await sch.plan_for(session, principal, wf, row, state.settings)
+    if body.spec is not None:
+        await cron.check_crons(await state.temporal.get(), body.spec.cron_expressions)
     name = await sch.owner_name(session, row.owner_id)
 
     def replace(inp: sch.ScheduleUpdateInput) -> ScheduleUpdate:
