@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.approvals import approval_link, write_mirror
 from api import runs, secret_access
-from api.access import load_workflow
+from api.access import load_workflow, owner_or_admin
 from api.approvers import ID_PREFIX, bind_config, display_names, resolve
 from api.definitions import compile_version
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
@@ -331,7 +331,7 @@ async def _live_state(state, target: _Target) -> ApprovalState | None:
 
 
 def _check_visible(st: ApprovalState, target: _Target, principal: Principal) -> None:
-    if principal.is_admin or target.execution.owner_id == principal.id or is_approver(st, principal):
+    if owner_or_admin(principal, target.execution.owner_id) or is_approver(st, principal):
         return
     # Someone who once could decide (e.g. voted) still sees it.
     if any(v.user == principal.user.username for v in st.votes):
