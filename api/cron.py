@@ -1,32 +1,36 @@
-"""Checks a cron expression the way Temporal Schedules read it, so a mistake
-is answered with 422 and its field path before Temporal sees it.
+"""Cron expressions of a schedule, checked by Temporal's own parser (the
+grammar is Temporal's: we do not keep a copy that could disagree with it), so
+a mistake is answered with 422 and the expression's path before anything is
+stored.
 
-Accepted (as Temporal): 5 fields (minute hour day-of-month month day-of-week),
-6 (plus year), 7 (second first, year last); `*`, `?`, lists, ranges, steps,
-month and weekday names; `@yearly` ... `@hourly`, `@every <duration>[/<offset>]`;
-an optional `CRON_TZ=<zone>` prefix and a `# comment` suffix.
+Temporal parses cron strings only on the server. Its frontend checks the spec
+of an UpdateSchedule request before it looks the schedule up, so updating a
+schedule that does not exist answers INVALID_ARGUMENT (with the parser's
+reason) for a bad expression and NOT_FOUND for a good one, and changes
+nothing. tests/integration/api/test_schedules.py holds both answers against
+the real server, so a Temporal that stopped working this way fails there.
 """
 
 from __future__ import annotations
 
-import re
+import asyncio
+import uuid
 import zoneinfo
 
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
-DESCRIPTORS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d))+$")
-# name -> (low, high, names)
-FIELDS = {
-    "second": (0, 59, None), "minute": (0, 59, None), "hour": (0, 23, None),
-    "day_of_month": (1, 31, None), "month": (1, 12, MONTHS), "day_of_week": (0, 7, DAYS),
-    "year": (1970, 2999, None),
-}
-LAYOUTS = {
-    5: ("minute", "hour", "day_of_month", "month", "day_of_week"),
-    6: ("minute", "hour", "day_of_month", "month", "day_of_week", "year"),
-    7: ("second", "minute", "hour", "day_of_month", "month", "day_of_week", "year"),
-}
+from temporalio.api.common.v1 import WorkflowType
+from temporalio.api.schedule.v1 import Schedule, ScheduleAction, ScheduleSpec
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflow.v1 import NewWorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import UpdateScheduleRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+
+PROBE_PREFIX = "spec-check-"  # never a platform schedule's id (those are "sched-...")
+# The server wants an action to look at the spec; this one never runs.
+_PROBE_ACTION = ScheduleAction(start_workflow=NewWorkflowExecutionInfo(
+    workflow_id="spec-check", workflow_type=WorkflowType(name="spec-check"), task_queue=TaskQueue(name="spec-check")))
 
 
 def check_time_zone(name: str) -> str:
@@ -46,55 +50,26 @@ def cron_zone(expression: str) -> str | None:
     return None
 
 
-def check_cron(expression: str) -> str:
-    """Returns the expression, or raises ValueError saying what is wrong."""
-    text = expression.strip()
-    if not text:
-        raise ValueError("empty cron expression")
-    for prefix in ("CRON_TZ=", "TZ="):
-        if text.startswith(prefix):
-            zone, _, text = text[len(prefix):].partition(" ")
-            check_time_zone(zone)
-            text = text.strip()
-    text = text.split("#", 1)[0].strip()
-    if text.startswith("@every"):
-        every, _, offset = text[len("@every"):].strip().partition("/")
-        if not DURATION.match(every) or (offset and not DURATION.match(offset)):
-            raise ValueError(f"bad @every duration in {expression!r} (e.g. '@every 1h30m')")
-        return expression
-    if text.startswith("@"):
-        if text.lower() not in DESCRIPTORS:
-            raise ValueError(f"unknown descriptor {text!r}; use one of {', '.join(sorted(DESCRIPTORS))}")
-        return expression
-    fields = text.split()
-    layout = LAYOUTS.get(len(fields))
-    if layout is None:
-        raise ValueError(f"a cron expression has 5, 6 or 7 fields, not {len(fields)}")
-    for name, field in zip(layout, fields, strict=True):
-        _check_field(name, field)
-    return expression
+async def refusal(client: Client, expression: str) -> str | None:
+    """Temporal's reason for refusing the expression, or None when it parses."""
+    try:
+        await client.workflow_service.update_schedule(UpdateScheduleRequest(
+            namespace=client.namespace, schedule_id=f"{PROBE_PREFIX}{uuid.uuid4().hex}",
+            schedule=Schedule(spec=ScheduleSpec(cron_string=[expression]), action=_PROBE_ACTION),
+            request_id=str(uuid.uuid4())))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None  # the spec passed; only the (absent) schedule stopped it
+        if err.status == RPCStatusCode.INVALID_ARGUMENT:
+            return err.message
+        raise ApiError(503, "temporal_unavailable", err.message) from None
+    return None
 
 
-def _check_field(name: str, field: str) -> None:
-    low, high, names = FIELDS[name]
-    for item in field.split(","):
-        base, slash, step = item.partition("/")
-        if slash and (not step.isdigit() or int(step) == 0):
-            raise ValueError(f"{name}: bad step in {item!r}")
-        if base in ("*", "?"):
-            continue
-        bounds = base.split("-", 1)
-        values = [_value(name, b, low, high, names) for b in bounds]
-        if len(values) == 2 and values[0] > values[1]:
-            raise ValueError(f"{name}: range {base!r} runs backwards")
-
-
-def _value(name: str, text: str, low: int, high: int, names: list[str] | None) -> int:
-    if names and text[:3].lower() in names and len(text) >= 3:
-        return names.index(text[:3].lower()) + (1 if name == "month" else 0)
-    if not text.isdigit():
-        raise ValueError(f"{name}: {text!r} is not a number" + (" or a name" if names else ""))
-    value = int(text)
-    if not low <= value <= high:
-        raise ValueError(f"{name}: {value} is outside {low}-{high}")
-    return value
+async def check_crons(client: Client, expressions: list[str], path: str = "$.body.spec.cron_expressions") -> None:
+    """422 `validation_error` naming every expression Temporal refuses."""
+    reasons = await asyncio.gather(*(refusal(client, e) for e in expressions))
+    details = [{"code": "value_error", "path": f"{path}[{i}]", "message": reason}
+               for i, reason in enumerate(reasons) if reason is not None]
+    if details:
+        raise ApiError(422, "validation_error", "the request is invalid", details)

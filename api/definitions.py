@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.approvers import bind_plan
 from api.deps import Principal
+from api.access import owner_or_admin
 from api.errors import ApiError
 from core import expression_threads
 from core.db.models import Workflow, WorkflowVersion
@@ -91,7 +92,7 @@ async def compile_version(session: AsyncSession, principal: Principal, wf: Workf
 async def _load_definition(session: AsyncSession, principal: Principal, workflow_id: str,
                            version: int | None) -> dict[str, Any] | None:
     wf = await session.get(Workflow, workflow_id)
-    if wf is None or wf.deleted_at is not None or not (principal.is_admin or wf.owner_id == principal.id):
+    if wf is None or wf.deleted_at is not None or not owner_or_admin(principal, wf.owner_id):
         return None
     row = await session.scalar(select(WorkflowVersion).where(
         WorkflowVersion.workflow_id == workflow_id,

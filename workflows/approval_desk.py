@@ -51,9 +51,10 @@ class ApprovalDesk:
 
     def check(self, decision: Decision) -> None:
         """The update validator: refuse before anything enters history."""
-        reason = refusal(self.states.get(decision.approval_id), decision)
-        if reason:
-            raise ApplicationError(reason, type="approval_refused", non_retryable=True)
+        refused = refusal(self.states.get(decision.approval_id), decision)
+        if refused:
+            # The message is the one histories hold; the type is what callers map.
+            raise ApplicationError(refused.message, type=refused.code.value, non_retryable=True)
 
     def decide(self, decision: Decision) -> ApprovalState:
         self.check(decision)  # again: the state may have moved since validation

@@ -3,7 +3,8 @@ interpreter's update validator and the API (which answers the same errors)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -63,18 +64,34 @@ def approver_matches(approver: str, user: str, principals: list[str]) -> bool:
     return approver == f"user:{user}" or approver in principals
 
 
-def refusal(state: ApprovalState | None, decision: Decision) -> str | None:
+class Refusal(StrEnum):
+    """Why a decision is refused: the `type` of the update validator's
+    ApplicationError, which the API maps to its HTTP answer (never the text)."""
+
+    NOT_FOUND = "not_found"
+    CLOSED = "closed"
+    SELF_APPROVAL = "self_approval"
+    NOT_AN_APPROVER = "not_an_approver"
+    DUPLICATE_VOTE = "duplicate_vote"
+
+
+class Refused(NamedTuple):
+    code: Refusal
+    message: str
+
+
+def refusal(state: ApprovalState | None, decision: Decision) -> Refused | None:
     """Why this decision cannot be taken, or None when it can."""
     if state is None:
-        return f"no approval {decision.approval_id!r} in this execution"
+        return Refused(Refusal.NOT_FOUND, f"no approval {decision.approval_id!r} in this execution")
     if state.status != "pending":
-        return f"approval {decision.approval_id!r} is already {state.status}"
+        return Refused(Refusal.CLOSED, f"approval {decision.approval_id!r} is already {state.status}")
     if not state.allow_self_approval and state.started_by and decision.user == state.started_by:
-        return "the user who started the execution cannot approve it"
+        return Refused(Refusal.SELF_APPROVAL, "the user who started the execution cannot approve it")
     if not any(approver_matches(a, decision.user, decision.principals) for a in state.approvers):
-        return f"user {decision.user!r} is not an approver of {decision.approval_id!r}"
+        return Refused(Refusal.NOT_AN_APPROVER, f"user {decision.user!r} is not an approver of {decision.approval_id!r}")
     if any(vote.user == decision.user for vote in state.votes):
-        return f"user {decision.user!r} has already voted"
+        return Refused(Refusal.DUPLICATE_VOTE, f"user {decision.user!r} has already voted")
     return None
 
 

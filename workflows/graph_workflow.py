@@ -71,10 +71,18 @@ class GraphWorkflow:
         self._breakpoints = set(inp.debug.breakpoints) if inp.debug else set()
         self._paused: set[str] = set()
         self._stepping = False
+        # node id -> the WorkflowTaskStarted event id of the workflow task in
+        # which the node's own work began (its first command): the point a
+        # reset to before the node goes back to (api/routes/reset.py).
+        self._started_in: dict[str, int] = {}
 
     @workflow.query(name="progress")
     def progress(self) -> GraphResult:
         return self._summary()
+
+    @workflow.query(name="node_starts")
+    def node_starts(self) -> dict[str, int]:
+        return dict(self._started_in)
 
     @workflow.query(name="approvals")
     def approvals(self) -> list[ApprovalState]:
@@ -239,6 +247,8 @@ class GraphWorkflow:
         state = self._nodes[node.id]
         try:
             await self._hold_at_breakpoint(node, state)
+            # Only reads the activation (no command): replay-safe for old histories.
+            self._started_in[node.id] = workflow.info().get_current_history_length()
             if node.kind == "activity":
                 outcome = await self._run_activity(node)
             elif node.type == "delay":

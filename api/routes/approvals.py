@@ -2,7 +2,7 @@
 what waits on me, decide, and read an approval with its votes.
 
 Temporal is the source of truth: a decision is the workflow's validated
-`decide` update (refusals come from the same `refusal()` rules), a read asks
+`decide` update (refused by `refusal()`, answered by its code), a read asks
 the workflow's `approvals` query; the `approvals` table is a mirror for listing.
 Who may see an approval: its approvers (as they are now), the execution's
 owner and admins; anyone else gets 404.
@@ -21,10 +21,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Text, select
 from sqlalchemy.dialects.postgresql import array as pg_array
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import starts
-from api.access import load_workflow
+from api.access import load_workflow, owner_or_admin
 from api.approvers import ID_PREFIX, bind_config, display_names, resolve
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
@@ -33,7 +34,9 @@ from core.approvals_mirror import approval_link, write_mirror
 from core.db.models import Approval, Execution, Workflow
 from core.temporal import ui_link
 from workflows import signatures
-from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision, approver_matches
+from workflows.approvals import (
+    GATE_NODE, ApprovalChanged, ApprovalState, Decision, Refusal, approver_matches, refusal,
+)
 from workflows.nodes.approval import ApprovalConfig
 
 log = logging.getLogger(__name__)
@@ -41,14 +44,15 @@ router = APIRouter(prefix="/api/v1/enterprise/approvals", tags=["approvals"])
 QUERY_TIMEOUT = timedelta(seconds=5)
 ApprovalId = Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$",
                                  description="<execution id>:<node id>")]
-# Refusal reasons of workflows.approvals.refusal -> (status, code)
-REFUSALS = (
-    ("cannot approve it", 403, "self_approval_refused"),
-    ("is not an approver", 403, "not_an_approver"),
-    ("has already voted", 409, "duplicate_vote"),
-    ("is already", 409, "approval_closed"),
-    ("no approval", 404, "not_found"),
-)
+# The codes of workflows.approvals.refusal (the validator's ApplicationError
+# type) -> the HTTP answer (status, error code) users see.
+REFUSALS: dict[Refusal, tuple[int, str]] = {
+    Refusal.NOT_FOUND: (404, "not_found"),
+    Refusal.CLOSED: (409, "approval_closed"),
+    Refusal.SELF_APPROVAL: (403, "self_approval_refused"),
+    Refusal.NOT_AN_APPROVER: (403, "not_an_approver"),
+    Refusal.DUPLICATE_VOTE: (409, "duplicate_vote"),
+}
 
 
 # -- bodies ----------------------------------------------------------------------
@@ -119,10 +123,10 @@ def is_approver(state: ApprovalState, principal: Principal) -> bool:
 
 
 def waits_on(state: ApprovalState, principal: Principal) -> bool:
-    user = principal.user.username
-    return (state.status == "pending" and is_approver(state, principal)
-            and (state.allow_self_approval or state.started_by != user)
-            and all(vote.user != user for vote in state.votes))
+    """The user could decide it now: the validator's own rules say yes."""
+    probe = Decision(approval_id=state.approval_id, user=principal.user.username,
+                     principals=principals(principal), decision="approve")
+    return refusal(state, probe) is None
 
 
 # -- gate ------------------------------------------------------------------------------
@@ -224,10 +228,10 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
         raise ApiError(503, "temporal_unavailable",
                        "no worker took the decision in time; nothing was recorded, try again") from None
     except WorkflowUpdateFailedError as err:
-        raise _refused(getattr(err.cause, "message", None) or str(err.cause or err)) from None
+        raise refused(err.cause or err) from None
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise ApiError(409, "approval_closed", "the execution waiting on this approval has finished") from None
+            raise answer(Refusal.CLOSED, "the execution waiting on this approval has finished") from None
         raise ApiError(503, "temporal_unavailable", err.message) from None
     # The mirror follows at once (the workflow's activity writes the same state too).
     change = ApprovalChanged(event="decided" if new_state.status != "pending" else "requested",
@@ -246,11 +250,19 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
 UPDATE_TIMEOUT_S = 15.0
 
 
-def _refused(reason: str) -> ApiError:
-    for needle, status_code, code in REFUSALS:
-        if needle in reason:
-            return ApiError(status_code, code, reason)
-    return ApiError(409, "approval_refused", reason)
+def answer(code: Refusal, message: str) -> ApiError:
+    status_code, error_code = REFUSALS[code]
+    return ApiError(status_code, error_code, message)
+
+
+def refused(cause: BaseException) -> ApiError:
+    """The workflow's refusal, mapped by its ApplicationError type. Another
+    type (e.g. `unsigned_command`) is a refusal this API has no answer for."""
+    message = getattr(cause, "message", None) or str(cause)
+    try:
+        return answer(Refusal(cause.type if isinstance(cause, ApplicationError) else None), message)
+    except ValueError:
+        return ApiError(409, "approval_refused", message)
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -297,7 +309,7 @@ async def _live_state(state, target: _Target) -> ApprovalState | None:
 
 
 def _check_visible(st: ApprovalState, target: _Target, principal: Principal) -> None:
-    if principal.is_admin or target.execution.owner_id == principal.id or is_approver(st, principal):
+    if owner_or_admin(principal, target.execution.owner_id) or is_approver(st, principal):
         return
     # Someone who once could decide (e.g. voted) still sees it.
     if any(v.user == principal.user.username for v in st.votes):

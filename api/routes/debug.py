@@ -13,7 +13,7 @@ from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.access import load_execution
+from api.access import load_execution, load_owned, visible
 from api.debugger import sessions, timeline
 from api.deps import DeleteUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
@@ -133,10 +133,7 @@ async def _replayed(state, execution) -> dict[str, Any]:
 
 
 async def _load(session, principal, session_id: str) -> DebugSession:
-    row = await session.get(DebugSession, session_id)
-    if row is None or not (principal.is_admin or row.owner_id == principal.id):
-        raise not_found("debug session")
-    return row
+    return await load_owned(session, principal, DebugSession, session_id, "debug session")
 
 
 def _save(row: DebugSession, **changes: Any) -> None:
@@ -159,9 +156,7 @@ async def create_session(body: SessionCreate, principal: ExecuteUser, session: S
 
 @router.get("/sessions", response_model=list[SessionPublic])
 async def list_sessions(principal: ReadUser, session: SessionDep) -> list[SessionPublic]:
-    stmt = select(DebugSession).order_by(DebugSession.created_at.desc()).limit(100)
-    if not principal.is_admin:
-        stmt = stmt.where(DebugSession.owner_id == principal.id)
+    stmt = visible(select(DebugSession), DebugSession, principal).order_by(DebugSession.created_at.desc()).limit(100)
     return [_view(r) for r in (await session.scalars(stmt)).all()]
 
 

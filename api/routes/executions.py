@@ -121,7 +121,7 @@ async def cancel_execution(execution_id: ResourceId, principal: ExecuteUser, ses
     if was_pending:
         # Not started yet (or the start is in flight): the reconciler skips a
         # cancelled row; a start that wins the race cancels its workflow
-        # (runs.mark_started), and one that already happened is cancelled below.
+        # (starts.mark_started), and one that already happened is cancelled below.
         await _close(session, row.id, "cancelled")
     try:
         await (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id).cancel()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api import starts
-from api.access import load_execution, load_workflow
+from api.access import load_execution, load_workflow, owner_or_admin
 from api.deps import ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError
 from api.reruns import reuse_for
@@ -79,7 +79,7 @@ async def lineage(execution_id: ResourceId, principal: ReadUser, session: Sessio
     row = await load_execution(session, principal, execution_id)
     children = (await session.scalars(select(Execution).where(Execution.source_execution_id == row.id)
                                       .order_by(Execution.created_at))).all()
-    visible = [c for c in children if principal.is_admin or c.owner_id == principal.id]
+    visible = [c for c in children if owner_or_admin(principal, c.owner_id)]
     return Lineage(id=row.id, source_execution_id=row.source_execution_id, rerun=(row.options or {}).get("rerun"),
                    reruns=[{"id": c.id, "status": c.status, **((c.options or {}).get("rerun") or {})}
                            for c in visible])

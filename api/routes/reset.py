@@ -2,11 +2,16 @@
 history up to the workflow task that started the node is kept (upstream nodes
 are not run again), the rest is discarded and the workflow goes on from there
 in a new run of the same Temporal workflow id. The execution row follows the
-new run."""
+new run.
+
+Which workflow task started a node, the workflow says itself (its
+`node_starts` query): the same answer for every node type, and nothing read
+from the display summaries it puts on its events."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
@@ -14,17 +19,21 @@ from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import load_execution
-from api.debugger.history import fetch, name, node_of_activity, summary
+from api.debugger.history import fetch, name
 from api.deps import ExecuteUser, SessionDep, StateDep
 from api.errors import ApiError
 from api.schemas import ResourceId, Strict
 from core import execution_state
+from core.db.models import Execution
 from core.temporal import ui_link
 
 router = APIRouter(tags=["executions"])
+# A closed run's query is answered by a worker replaying it.
+QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 class ResetCreate(Strict):
@@ -72,7 +81,8 @@ async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal
         if err.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "history_unavailable", "the execution's Temporal history is gone") from None
         raise ApiError(503, "temporal_unavailable", err.message) from None
-    event_id = reset_point(history.events, node, row.temporal_workflow_id)
+    started_in = (await _node_starts(client, row)).get(body.node_id)
+    event_id = reset_point(history.events, started_in) if started_in is not None else None
     if event_id is None:
         raise ApiError(409, "node_not_started",
                        f"node {body.node_id!r} never started in this run (skipped, or not reached)")
@@ -99,32 +109,23 @@ async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal
                          ui_url=ui_link(state.settings, row.temporal_workflow_id, new_run))
 
 
-def reset_point(events: list[HistoryEvent], node: dict[str, Any], workflow_id: str) -> int | None:
-    """The id of the last WorkflowTaskCompleted before the first event that
-    started the node, or None when the node never started in this history."""
-    last_completed: int | None = None
-    for event in events:
-        kind = name(event)
-        if kind == "WorkflowTaskCompleted":
-            last_completed = event.event_id
-        elif _starts(event, kind, node, workflow_id):
-            return last_completed
-    return None
+async def _node_starts(client, row: Execution) -> dict[str, int]:
+    handle = client.get_workflow_handle(row.temporal_workflow_id, run_id=row.temporal_run_id)
+    try:
+        return await handle.query("node_starts", result_type=dict[str, int], rpc_timeout=QUERY_TIMEOUT)
+    except WorkflowQueryFailedError as err:
+        raise ApiError(409, "reset_refused", f"the run cannot say where its nodes started: {err}") from None
+    except RPCError as err:
+        raise ApiError(503, "temporal_unavailable",
+                       f"no worker answered for the run (a reset needs one): {err.message}") from None
 
 
-def _starts(event: HistoryEvent, kind: str, node: dict[str, Any], workflow_id: str) -> bool:
-    nid = node["id"]
-    if kind == "ActivityTaskScheduled":
-        attrs = event.activity_task_scheduled_event_attributes
-        if node_of_activity(attrs.activity_id) == nid:
-            return True
-        # an approval node has no activity of its own: its "opened" notification marks it
-        return node.get("type") == "approval" and (summary(event) or "") == f"approval requested: {nid}"
-    if kind == "TimerStarted":
-        return (summary(event) or "").rsplit(" (", 1)[0] == nid
-    if kind == "StartChildWorkflowExecutionInitiated":
-        return event.start_child_workflow_execution_initiated_event_attributes.workflow_id == f"{workflow_id}.{nid}"
-    return False
+def reset_point(events: list[HistoryEvent], task_started_id: int) -> int | None:
+    """The WorkflowTaskCompleted that closed the workflow task started at
+    `task_started_id` (what a reset to before that task's commands names), or
+    None when this history has no such task."""
+    return next((event.event_id for event in events
+                 if event.event_id > task_started_id and name(event) == "WorkflowTaskCompleted"), None)
 
 
 def _in_child(plan: dict[str, Any], node_id: str) -> bool:

@@ -12,10 +12,11 @@ from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, Sch
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError
 
+from api import cron
 from api import schedules as sch
-from api.access import load_workflow
+from api.access import load_owned, load_workflow, visible
 from api.deps import DeleteUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
-from api.errors import ApiError, not_found
+from api.errors import ApiError
 from api.schemas import Page
 from core.db.models import Execution, Workflow
 from core.db.models import Schedule as ScheduleRow
@@ -26,10 +27,7 @@ ScheduleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
 
 
 async def _load(session, principal: Principal, schedule_id: str) -> ScheduleRow:
-    row = await session.get(ScheduleRow, schedule_id)
-    if row is None or row.deleted_at is not None or not (principal.is_admin or row.owner_id == principal.id):
-        raise not_found("schedule")
-    return row
+    return await load_owned(session, principal, ScheduleRow, schedule_id, "schedule")
 
 
 def _public(row: ScheduleRow, state) -> dict:
@@ -87,6 +85,7 @@ async def create_schedule(body: sch.ScheduleCreate, principal: WriteUser, sessio
     )
     plan = await sch.plan_for(session, principal, wf, row, state.settings)
     client = await state.temporal.get()
+    await cron.check_crons(client, body.spec.cron_expressions)
     schedule = sch.temporal_schedule(row, plan, await sch.owner_name(session, wf.owner_id), state.settings,
                                      ScheduleState(note=body.notes or None, paused=body.paused))
     # The row first: a crash after Temporal's create leaves no schedule nobody can see.
@@ -114,9 +113,7 @@ async def list_schedules(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict:
-    stmt = select(ScheduleRow).where(ScheduleRow.deleted_at.is_(None))
-    if not principal.is_admin:
-        stmt = stmt.where(ScheduleRow.owner_id == principal.id)
+    stmt = visible(select(ScheduleRow), ScheduleRow, principal).where(ScheduleRow.deleted_at.is_(None))
     if workflow_id:
         stmt = stmt.where(ScheduleRow.workflow_id == workflow_id)
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
@@ -164,6 +161,8 @@ async def update_schedule(schedule_id: ScheduleId, body: sch.ScheduleUpdateBody,
     if body.notes is not None:
         row.notes = body.notes
     plan = await sch.plan_for(session, principal, wf, row, state.settings)
+    if body.spec is not None:
+        await cron.check_crons(await state.temporal.get(), body.spec.cron_expressions)
     name = await sch.owner_name(session, row.owner_id)
 
     def replace(inp: sch.ScheduleUpdateInput) -> ScheduleUpdate:

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import DeleteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
+from api.access import owner_or_admin
 from api.errors import ApiError, not_found
 from api.schemas import Page, ResourceId, Strict
 from core.db.base import new_id
@@ -102,7 +103,7 @@ async def _load(session, principal: Principal, secret_id: str) -> Secret:
 
 async def _load_to_change(session, principal: Principal, secret_id: str) -> Secret:
     row = await _load(session, principal, secret_id)
-    if not (principal.is_admin or row.owner_id == principal.id):
+    if not owner_or_admin(principal, row.owner_id):  # sharing lets others see it, not change it
         raise ApiError(403, "not_owner", "only the secret's owner or an admin may change it")
     return row
 

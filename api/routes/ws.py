@@ -13,6 +13,7 @@ import logging
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.access import owner_or_admin
 from api.debugger.events import EventStream
 from api.debugger.history import name
 from api.deps import Principal, authenticate
@@ -49,7 +50,7 @@ async def watch_execution(websocket: WebSocket, execution_id: str, token: str | 
     if principal is not None and len(execution_id) <= 64:
         async with state.sessions() as session:
             row = await session.get(Execution, execution_id)
-    if row is None or principal is None or not (principal.is_admin or row.owner_id == principal.id):
+    if row is None or principal is None or not owner_or_admin(principal, row.owner_id):
         await websocket.close(code=POLICY_VIOLATION)  # before accept: the handshake is refused (403)
         return
     await websocket.accept()

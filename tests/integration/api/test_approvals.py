@@ -18,7 +18,7 @@ from activities.approvals import ApprovalNotifier
 from core.db.models import Approval, AuditLog
 from core.settings import Settings
 from worker.app import build_worker
-from workflows.approvals import ApprovalChanged, ApprovalState, Decision
+from workflows.approvals import ApprovalChanged, ApprovalState, Decision, Refusal
 from workflows.compiler import compile_definition
 from workflows.plan import GraphResult
 from workflows.registry import REGISTRY
@@ -190,11 +190,13 @@ async def test_unauthorized_user_refused_by_the_validator(api, client, make_user
                                                             "decision", handle.id),
                                     result_type=ApprovalState)
     assert "is not an approver" in str(caught.value.cause)
+    assert caught.value.cause.type == Refusal.NOT_AN_APPROVER  # the code the API maps
     with pytest.raises(WorkflowUpdateFailedError) as unknown:
         await handle.execute_update("decide", command(Decision(approval_id=f"{eid}:nope", user=name, decision="approve"),
                                                             "decision", handle.id),
                                     result_type=ApprovalState)
     assert "no approval" in str(unknown.value.cause)
+    assert unknown.value.cause.type == Refusal.NOT_FOUND
     history = [e async for e in handle.fetch_history_events()]
     assert not any(e.HasField("workflow_execution_update_accepted_event_attributes") for e in history)
     assert (await decide(api, approver, aid)).status_code == 200

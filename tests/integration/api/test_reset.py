@@ -3,7 +3,8 @@ run whose last node failed is fixed on the server side and reset to before
 that node; the new run succeeds, the upstream nodes did not run again (the
 server's counter), and the execution row follows the new run. Refusals:
 another user's execution (404), an unknown node (422), a skipped node or one
-inside a sub-workflow (409)."""
+inside a sub-workflow (409). Reset points of every node type, found without
+the display summaries."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from api import reconciler
+from api.debugger.history import decode, name, summary
+from api.routes.reset import reset_point
+from workflows.approvals import ApprovalChanged
 
 from .helpers import ScriptedServer, wait_finished
 
@@ -107,3 +111,74 @@ async def test_reset_to_before_the_failed_node(api, app, make_user, client, serv
     assert result["status"] == "succeeded"
     desc = await client.get_workflow_handle(final["temporal_workflow_id"], run_id=new_run).describe()
     assert desc.status.name == "COMPLETED"
+
+
+def every_kind(base: str) -> dict:
+    """one (http) -> wait (delay) -> ok (approval, approved by its timeout) -> sub -> last (http)."""
+    return {
+        "name": "reset any node",
+        "nodes": [
+            {"id": "one", "type": "http_request", "config": {"url": f"{base}/one"}},
+            {"id": "wait", "type": "delay", "config": {"seconds": 0.1}},
+            {"id": "ok", "type": "approval", "config": {"approvers": ["role:admin"], "timeout_s": 0.5,
+                                                        "on_timeout": "approve"}},
+            {"id": "sub", "type": "sub_workflow", "config": {"definition": {"name": "inner", "nodes": [
+                {"id": "inner_x", "type": "transform", "config": {"output": 1}}], "edges": []}}},
+            {"id": "last", "type": "http_request", "config": {"url": f"{base}/last"}},
+        ],
+        "edges": [{"from": "one", "to": "wait"}, {"from": "wait", "to": "ok"}, {"from": "ok", "to": "sub"},
+                  {"from": "sub", "to": "last"}],
+    }
+
+
+def scheduled_by(events, workflow_id: str) -> dict[str, int]:
+    """The WorkflowTaskCompleted whose commands started each node, read from
+    the events' structured fields (what a reset to before the node names)."""
+    found: dict[str, int] = {}
+    for event in events:
+        kind = name(event)
+        if kind == "ActivityTaskScheduled":
+            attrs = event.activity_task_scheduled_event_attributes
+            if attrs.activity_type.name == "approval_changed":
+                change = ApprovalChanged.model_validate(decode(attrs.input))
+                if change.event == "requested":
+                    found.setdefault(change.state.node_id, attrs.workflow_task_completed_event_id)
+            elif attrs.activity_type.name.startswith("node."):
+                found.setdefault(attrs.activity_id, attrs.workflow_task_completed_event_id)
+        elif kind == "TimerStarted":  # the delay's sleep comes before the approval's deadline
+            found.setdefault("wait", event.timer_started_event_attributes.workflow_task_completed_event_id)
+        elif kind == "StartChildWorkflowExecutionInitiated":
+            attrs = event.start_child_workflow_execution_initiated_event_attributes
+            found.setdefault(attrs.workflow_id.removeprefix(f"{workflow_id}."), attrs.workflow_task_completed_event_id)
+    return found
+
+
+async def test_reset_points_of_every_node_kind_without_summaries(api, make_user, client, server):
+    """Reset points come from the workflow's `node_starts` query and the
+    history's workflow tasks, never from display summaries: with every summary
+    removed from the history each node type still resets to the task that
+    started it, and a reset to before the delay runs the rest again."""
+    _, headers = await make_user()
+    wf = await api.post("/api/v1/workflows", json=every_kind(server.base), headers=headers)
+    assert wf.status_code == 201, wf.text
+    started = await api.post(f"/api/v1/workflows/{wf.json()['id']}/executions", json={"inputs": {}},
+                             headers=headers)
+    assert started.status_code == 202, started.text
+    source = await wait_finished(api, started.json()["id"], headers)
+    assert source["status"] == "succeeded", source
+    handle = client.get_workflow_handle(source["temporal_workflow_id"], run_id=source["temporal_run_id"])
+    events = list((await handle.fetch_history()).events)
+    for event in events:
+        event.ClearField("user_metadata")
+    assert not any(summary(e) for e in events)
+    starts = await handle.query("node_starts", result_type=dict[str, int])
+    expected = scheduled_by(events, handle.id)
+    assert set(starts) == set(expected) == {"one", "wait", "ok", "sub", "last"}
+    assert {nid: reset_point(events, started_in) for nid, started_in in starts.items()} == expected
+
+    reset = await api.post(f"/api/v1/executions/{source['id']}/reset", json={"node_id": "wait"}, headers=headers)
+    assert reset.status_code == 202, reset.text
+    assert reset.json()["reset_event_id"] == expected["wait"]
+    final = await wait_finished(api, source["id"], headers)
+    assert final["status"] == "succeeded" and final["temporal_run_id"] == reset.json()["temporal_run_id"]
+    assert server.hits == {"/one": 1, "/last": 2}  # upstream kept, the rest ran again
