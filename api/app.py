@@ -22,9 +22,10 @@ from api.routes import secrets
 from api.schemas import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
-from api.state import AppState, AuthThrottle, TemporalHolder
+from api.state import AppState, AuthThrottle
 from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
+from core.temporal import connect
 from credentials.keys import keyring
 from workflows import signatures
 
@@ -45,7 +46,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         state = AppState(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
-                         temporal=TemporalHolder(settings, temporal_client),
+                         temporal=temporal_client or await connect(settings, lazy=True),
                          tokens=tokens, throttle=AuthThrottle.from_settings(settings))
         app.state.agentic = state
         await bootstrap_admin(state)

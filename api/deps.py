@@ -9,11 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
 
 from api.errors import ApiError
 from api.security import SCOPES, InvalidToken, TokenCodec, allowed_scopes
-from api.settings import ApiSettings
 from api.state import AppState
 from core.db.models import User
 
@@ -27,25 +25,12 @@ def app_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(app_state)]
 
 
-def get_settings_dep(state: StateDep) -> ApiSettings:
-    return state.settings
-
-
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     async with state.sessions() as session:
         yield session
 
 
-async def get_temporal(state: StateDep) -> Client:
-    try:
-        return await state.temporal.get()
-    except Exception as err:  # noqa: BLE001 - any connect failure means "unavailable"
-        raise ApiError(503, "temporal_unavailable", f"Temporal is unreachable: {err}") from None
-
-
-SettingsDep = Annotated[ApiSettings, Depends(get_settings_dep)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
+
+from core.temporal import unreachable
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,17 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(503, "unavailable", "the database connection was lost; retry")
         log.exception("database error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "internal server error")
+
+    async def _temporal_unreachable(request: Request, err: Exception) -> JSONResponse:
+        # A Temporal call no route handled, with Temporal unreachable (the
+        # lazy client has never connected, or the server went away): 503.
+        if not unreachable(err):
+            raise err  # ours: the 500 below
+        log.warning("Temporal unreachable on %s %s: %s", request.method, request.url.path, err)
+        return error_response(503, "temporal_unavailable", "Temporal is unreachable; retry")
+
+    app.add_exception_handler(RPCError, _temporal_unreachable)
+    app.add_exception_handler(RuntimeError, _temporal_unreachable)  # a lazy connect that failed
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:

@@ -77,9 +77,9 @@ async def reconcile_forever(sessions, temporal, settings: ApiSettings) -> None:
     since = datetime.now(UTC) - timedelta(days=7)  # first round: whatever closed while we were down
     while True:
         try:
-            await reconcile_once(sessions, await temporal.get(), settings)
+            await reconcile_once(sessions, temporal, settings)
             swept_at = datetime.now(UTC)
-            await sweep_closed(sessions, await temporal.get(), since)
+            await sweep_closed(sessions, temporal, since)
             since = swept_at - timedelta(minutes=2)  # overlap: visibility lags a little
         except asyncio.CancelledError:
             raise

@@ -321,7 +321,7 @@ async def follow_latest(session: AsyncSession, temporal: Any, principal: Princip
         ScheduleRow.workflow_id == wf.id, ScheduleRow.version.is_(None),
         ScheduleRow.deleted_at.is_(None)))).all()
     done = 0
-    client: Client | None = await temporal.get() if rows else None  # no Temporal call when unused
+    client = temporal
     for row in rows:
         try:
             plan = await plan_for(session, principal, wf, row, settings)
@@ -367,7 +367,7 @@ async def workflow_deleted(session: AsyncSession, temporal: Any, wf: Workflow) -
     """Pauses (not deletes) the schedules of a deleted workflow, saying why."""
     rows = (await session.scalars(select(ScheduleRow).where(
         ScheduleRow.workflow_id == wf.id, ScheduleRow.deleted_at.is_(None)))).all()
-    client = await temporal.get() if rows else None
+    client = temporal
     for row in rows:
         try:
             await pause(client, session, row, f"workflow {wf.id} was deleted")

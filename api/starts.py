@@ -97,7 +97,7 @@ async def start_after_commit(session: AsyncSession, state: AppState, row: Execut
     fails the row (503); Temporal unreachable, even never reached since the API
     started, leaves the row pending for the reconciler and the answer is 202."""
     try:
-        client = await state.temporal.get()
+        client = state.temporal
         handle = await launch.start(client, launch.Launch.from_row(row), state.settings.temporal_task_queue)
     except RPCError as err:
         if err.status in PERMANENT_ERRORS:

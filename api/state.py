@@ -12,24 +12,6 @@ from api.lockout import AccountLocks, LockPolicy
 from api.security import TokenCodec
 from api.settings import ApiSettings
 from api.throttle import SlidingWindow
-from core.temporal import connect
-
-
-class TemporalHolder:
-    """One Temporal client per process, connected on first use so the API can
-    start (and report not-ready) while Temporal is down."""
-
-    def __init__(self, settings: ApiSettings, client: Client | None = None):
-        self._settings = settings
-        self._client = client
-        self._lock = asyncio.Lock()
-
-    async def get(self, timeout_s: float = 5.0) -> Client:
-        if self._client is None:
-            async with self._lock:
-                if self._client is None:
-                    self._client = await asyncio.wait_for(connect(self._settings), timeout_s)
-        return self._client
 
 
 @dataclass
@@ -53,7 +35,7 @@ class AppState:
     settings: ApiSettings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    temporal: TemporalHolder
+    temporal: Client  # lazy: connects on first use, so the API starts while Temporal is down
     tokens: TokenCodec
     throttle: AuthThrottle
     background: list[asyncio.Task] = field(default_factory=list)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
 
@@ -44,8 +45,20 @@ def ui_link(settings: Settings, workflow_id: str, run_id: str | None = None) -> 
     return f"{link}/{quote(run_id, safe='')}/history" if run_id else link
 
 
-async def connect(settings: Settings) -> Client:
-    """Local dev server, mTLS or API key, chosen by which settings are present."""
+def unreachable(err: BaseException) -> bool:
+    """Temporal could not be reached: an RPC that found no server, or (a lazy
+    client that never connected) the SDK's connect failure, which it raises as
+    a plain RuntimeError "Failed client connect: ..." (tests/unit/test_temporal_unreachable.py
+    fails if an SDK upgrade changes that)."""
+    if isinstance(err, RPCError):
+        return err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+    return type(err) is RuntimeError and str(err).startswith("Failed client connect")
+
+
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    """Local dev server, mTLS or API key, chosen by which settings are present.
+    `lazy`: connect on the first call instead of now (the API starts, and
+    reports not-ready, while Temporal is down)."""
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert and settings.temporal_tls_key:
         tls = TLSConfig(
@@ -60,4 +73,5 @@ async def connect(settings: Settings) -> Client:
         api_key=settings.temporal_api_key,
         tls=tls,
         data_converter=pydantic_data_converter,
+        lazy=lazy,
     )

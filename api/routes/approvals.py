@@ -214,7 +214,7 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
     if known is None:
         raise not_found("approval")
     _check_visible(known, target, principal)
-    client = await state.temporal.get()
+    client = state.temporal
     handle = client.get_workflow_handle(target.workflow_id)
     await session.commit()  # hold no transaction (or connection) while Temporal answers
     vote = Decision(approval_id=approval_id, user=principal.user.username, principals=principals(principal),
@@ -300,7 +300,7 @@ async def _live_state(state, target: _Target) -> ApprovalState | None:
     if target.execution.status not in ("pending", "running"):
         return None
     try:
-        handle = (await state.temporal.get()).get_workflow_handle(target.workflow_id)
+        handle = state.temporal.get_workflow_handle(target.workflow_id)
         approvals = await handle.query("approvals", result_type=list[ApprovalState], rpc_timeout=QUERY_TIMEOUT)
     except Exception as err:  # noqa: BLE001 - fall back to the mirror
         log.info("approvals of %s unavailable: %s", target.workflow_id, err)

@@ -125,7 +125,7 @@ def _boundary(steps: list[dict], cursor: int) -> Boundary | None:
 async def _replayed(state, execution) -> dict[str, Any]:
     if not execution.temporal_run_id and execution.status == "pending":
         raise ApiError(409, "not_started", "the execution has not started yet")
-    client = await state.temporal.get()
+    client = state.temporal
     try:
         return await sessions.load(client, execution.temporal_workflow_id, execution.temporal_run_id)
     except RPCError as err:
@@ -265,7 +265,7 @@ async def step(session_id: ResourceId, body: StepRequest, principal: ExecuteUser
 
 async def _resume(state, execution, mode: str) -> GraphResult | None:
     """Sends the `debug` update when a node is paused; None when none is."""
-    handle = (await state.temporal.get()).get_workflow_handle(execution.temporal_workflow_id)
+    handle = state.temporal.get_workflow_handle(execution.temporal_workflow_id)
     try:
         progress = await handle.query("progress", result_type=GraphResult)
     except RPCError:

@@ -22,7 +22,7 @@ from api.schemas import (
 )
 from core import execution_state
 from core.db.models import EXECUTION_STATUSES, TERMINAL_EXECUTION_STATUSES, Execution
-from core.temporal import ui_link
+from core.temporal import ui_link, unreachable
 from workflows.plan import GraphResult
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,14 @@ async def cancel_execution(execution_id: ResourceId, principal: ExecuteUser, ses
         # (starts.mark_started), and one that already happened is cancelled below.
         await _close(session, row.id, "cancelled")
     try:
-        await (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id).cancel()
-    except RPCError as err:
-        if err.status != RPCStatusCode.NOT_FOUND:
-            raise ApiError(503, "temporal_unavailable", err.message) from None
+        await state.temporal.get_workflow_handle(row.temporal_workflow_id).cancel()
+    except Exception as err:  # noqa: BLE001 - sorted out below
+        if was_pending and unreachable(err):
+            pass  # cancelled all the same: nothing starts it now, and a racing start cancels itself
+        elif not (isinstance(err, RPCError) and err.status == RPCStatusCode.NOT_FOUND):
+            if unreachable(err) or isinstance(err, RPCError):
+                raise ApiError(503, "temporal_unavailable", "Temporal is unreachable; retry") from None
+            raise
     return ActionAccepted(id=row.id, status="cancelled" if was_pending else "cancel_requested")
 
 
@@ -140,7 +144,7 @@ async def terminate_execution(execution_id: ResourceId, principal: AdminUser, se
     row = await load_execution(session, principal, execution_id)
     _ensure_open(row)
     try:
-        await (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id).terminate(
+        await state.temporal.get_workflow_handle(row.temporal_workflow_id).terminate(
             reason=f"terminated by {principal.user.username}")
     except RPCError as err:
         if err.status != RPCStatusCode.NOT_FOUND:
@@ -195,7 +199,7 @@ async def _live_progress(state, row: Execution) -> GraphResult | None:
     if row.status != "running":
         return None
     try:
-        handle = (await state.temporal.get()).get_workflow_handle(row.temporal_workflow_id)
+        handle = state.temporal.get_workflow_handle(row.temporal_workflow_id)
         return await handle.query("progress", result_type=GraphResult, rpc_timeout=QUERY_TIMEOUT)
     except Exception as err:  # noqa: BLE001
         log.info("live progress of %s unavailable: %s", row.id, err)

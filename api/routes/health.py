@@ -44,6 +44,6 @@ async def _postgres(state) -> None:
 
 
 async def _temporal(state) -> None:
-    client = await state.temporal.get(timeout_s=CHECK_TIMEOUT_S)
+    client = state.temporal
     if not await client.service_client.check_health():
         raise RuntimeError("health check answered not serving")

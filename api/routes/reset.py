@@ -74,7 +74,7 @@ async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal
         raise ApiError(422, "unknown_node", f"the execution has no node {body.node_id!r}")
     if not row.temporal_run_id:
         raise ApiError(409, "not_started", f"the execution is {row.status} and has no Temporal run yet")
-    client = await state.temporal.get()
+    client = state.temporal
     try:
         history = await fetch(client, row.temporal_workflow_id, row.temporal_run_id)
     except RPCError as err:

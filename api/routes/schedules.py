@@ -44,7 +44,7 @@ def _public(row: ScheduleRow, state) -> dict:
 
 async def _detail(session, state, row: ScheduleRow) -> dict:
     """The row plus what only Temporal knows: next times, recent and running runs."""
-    client = await state.temporal.get()
+    client = state.temporal
     try:
         desc = await client.get_schedule_handle(row.temporal_schedule_id).describe()
     except RPCError as err:
@@ -84,7 +84,7 @@ async def create_schedule(body: sch.ScheduleCreate, principal: WriteUser, sessio
         notes=body.notes, paused=body.paused, temporal_schedule_id=sch.temporal_schedule_id(schedule_id),
     )
     plan = await sch.plan_for(session, principal, wf, row, state.settings)
-    client = await state.temporal.get()
+    client = state.temporal
     await cron.check_crons(client, body.spec.cron_expressions)
     schedule = sch.temporal_schedule(row, plan, await sch.owner_name(session, wf.owner_id), state.settings,
                                      ScheduleState(note=body.notes or None, paused=body.paused))
@@ -162,7 +162,7 @@ async def update_schedule(schedule_id: ScheduleId, body: sch.ScheduleUpdateBody,
         row.notes = body.notes
     plan = await sch.plan_for(session, principal, wf, row, state.settings)
     if body.spec is not None:
-        await cron.check_crons(await state.temporal.get(), body.spec.cron_expressions)
+        await cron.check_crons(state.temporal, body.spec.cron_expressions)
     name = await sch.owner_name(session, row.owner_id)
 
     def replace(inp: sch.ScheduleUpdateInput) -> ScheduleUpdate:
@@ -170,7 +170,7 @@ async def update_schedule(schedule_id: ScheduleId, body: sch.ScheduleUpdateBody,
         return ScheduleUpdate(schedule=sch.temporal_schedule(row, plan, name, state.settings, current))
 
     try:
-        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).update(replace)
+        await state.temporal.get_schedule_handle(row.temporal_schedule_id).update(replace)
     except RPCError as err:
         await session.rollback()
         raise sch.temporal_error(err) from None
@@ -185,7 +185,7 @@ async def delete_schedule(schedule_id: ScheduleId, principal: DeleteUser, sessio
     """Deletes the Temporal Schedule; runs already started finish normally."""
     row = await _load(session, principal, schedule_id)
     try:
-        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).delete()
+        await state.temporal.get_schedule_handle(row.temporal_schedule_id).delete()
     except RPCError as err:
         if err.status != sch.RPCStatusCode.NOT_FOUND:
             raise sch.temporal_error(err) from None
@@ -200,7 +200,7 @@ async def pause_schedule(schedule_id: ScheduleId, principal: WriteUser, session:
     row = await _load(session, principal, schedule_id)
     note = (body.note if body else "") or f"paused by {principal.user.username}"
     try:
-        await sch.pause(await state.temporal.get(), session, row, note)
+        await sch.pause(state.temporal, session, row, note)
     except RPCError as err:
         raise sch.temporal_error(err) from None
     await session.commit()
@@ -215,7 +215,7 @@ async def unpause_schedule(schedule_id: ScheduleId, principal: WriteUser, sessio
     await _live_workflow(session, row)
     note = (body.note if body else "") or f"unpaused by {principal.user.username}"
     try:
-        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).unpause(note=note)
+        await state.temporal.get_schedule_handle(row.temporal_schedule_id).unpause(note=note)
     except RPCError as err:
         raise sch.temporal_error(err) from None
     row.paused, row.pause_reason, row.updated_at = False, None, datetime.now(UTC)
@@ -232,7 +232,7 @@ async def trigger_schedule(schedule_id: ScheduleId, principal: ExecuteUser, sess
     await _live_workflow(session, row)
     overlap = sch.OVERLAP[(body or sch.TriggerBody()).overlap]
     try:
-        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).trigger(overlap=overlap)
+        await state.temporal.get_schedule_handle(row.temporal_schedule_id).trigger(overlap=overlap)
     except RPCError as err:
         raise sch.temporal_error(err) from None
     return await _detail(session, state, row)
@@ -247,7 +247,7 @@ async def backfill_schedule(schedule_id: ScheduleId, body: sch.BackfillBody, pri
     await _live_workflow(session, row)
     backfill = ScheduleBackfill(start_at=body.start_at, end_at=body.end_at, overlap=sch.OVERLAP[body.overlap])
     try:
-        await (await state.temporal.get()).get_schedule_handle(row.temporal_schedule_id).backfill(backfill)
+        await state.temporal.get_schedule_handle(row.temporal_schedule_id).backfill(backfill)
     except RPCError as err:
         raise sch.temporal_error(err) from None
     return await _detail(session, state, row)

@@ -75,7 +75,7 @@ async def _until_disconnect(websocket: WebSocket) -> None:
 
 
 async def _pump(websocket: WebSocket, state, row: Execution) -> str | None:
-    client = await state.temporal.get()
+    client = state.temporal
     handle = client.get_workflow_handle(row.temporal_workflow_id, run_id=row.temporal_run_id)
     stream = EventStream()
     announced: set[str] = set()

@@ -27,6 +27,18 @@ async def test_start_with_temporal_unreachable_is_accepted_then_started(api, api
             assert accepted.json()["status"] == "pending" and accepted.json()["temporal_run_id"] is None
             seen = await client.get(f"/api/v1/executions/{accepted.json()['id']}", headers=headers)
             assert seen.status_code == 200 and seen.json()["status"] == "pending"
+            # What needs Temporal says so clearly: never a 500.
+            assert (await client.get("/health/ready")).status_code == 503
+            other = await client.post(f"/api/v1/workflows/{wf.json()['id']}/executions",
+                                      json={"inputs": {}}, headers=headers)
+            # A pending run cancelled while Temporal is down is cancelled: nothing will start it.
+            cancel = await client.post(f"/api/v1/executions/{other.json()['id']}/cancel", headers=headers)
+            assert cancel.status_code == 202 and cancel.json()["status"] == "cancelled", cancel.text
+            debug = await client.post("/api/v1/debug/sessions", headers=headers,
+                                      json={"execution_id": accepted.json()["id"]})
+            assert debug.status_code in (409, 503), debug.text
     # The session's API (its reconciler runs every second) starts it.
     final = await wait_finished(api, accepted.json()["id"], headers, timeout_s=60)
     assert final["status"] == "succeeded" and final["nodes"]["a"]["output"] == 1
+    cancelled = (await api.get(f"/api/v1/executions/{other.json()['id']}", headers=headers)).json()
+    assert cancelled["status"] == "cancelled" and cancelled["temporal_run_id"] is None
