@@ -19,7 +19,7 @@ from api.routes import auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.routes import secrets
-from api.schemas import ERROR_RESPONSES
+from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
 from api.state import AppState, AuthThrottle

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db.models import User
 
 MAX_UNKNOWN_NAMES = 50_000
-# Longer names cannot exist (api/schemas.py UserCreate), so there is nothing to hide
+# Longer names cannot exist (api/schemas/auth.py UserCreate), so there is nothing to hide
 # about them, and not remembering them keeps the memory bound small.
 MAX_USERNAME_LENGTH = 64
 

@@ -1,7 +1,7 @@
-"""Platform schedules as Temporal Schedules: request bodies, the mapping to
-temporalio's Schedule, and the hooks the workflow routes call (a new version
-re-targets schedules that follow `latest`; a deleted workflow pauses its
-schedules with a reason).
+"""Platform schedules as Temporal Schedules: the mapping of their bodies
+(api/schemas/schedules.py) to temporalio's Schedule, and the hooks the
+workflow routes call (a new version re-targets schedules that follow
+`latest`; a deleted workflow pauses its schedules with a reason).
 
 Each run is a normal GraphWorkflow execution whose id Temporal derives from the
 action id ("exec-sched-<schedule>-<time>"); the interpreter takes the execution
@@ -13,10 +13,8 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
@@ -26,9 +24,9 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import starts
-from api.cron import check_time_zone, cron_zone
 from api.deps import Principal
 from api.errors import ApiError, not_found
+from api.schemas.schedules import Overlap, PolicyBody, SpecBody
 from api.settings import ApiSettings
 from core import launch
 from core.db.models import Schedule as ScheduleRow
@@ -37,185 +35,11 @@ from core.temporal import SA_VERSION, temporal_workflow_id
 from workflows.plan import Plan
 
 log = logging.getLogger(__name__)
-MAX_INT = 2**31 - 1
-OVERLAP = {
+OVERLAP: dict[Overlap, ScheduleOverlapPolicy] = {
     "skip": ScheduleOverlapPolicy.SKIP, "buffer_one": ScheduleOverlapPolicy.BUFFER_ONE,
     "buffer_all": ScheduleOverlapPolicy.BUFFER_ALL, "cancel_other": ScheduleOverlapPolicy.CANCEL_OTHER,
     "terminate_other": ScheduleOverlapPolicy.TERMINATE_OTHER, "allow_all": ScheduleOverlapPolicy.ALLOW_ALL,
 }
-Overlap = Literal["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
-# Temporal's parser checks the grammar (api.cron.check_crons, before anything is stored).
-CronExpression = Annotated[str, Field(max_length=200)]
-TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_time_zone)]
-
-
-EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
-MAX_SPAN_S = 10 * 365 * 86400
-
-
-def check_when(value: datetime) -> datetime:
-    """Aware and within what Temporal (protobuf timestamps) can hold."""
-    if value.tzinfo is None:
-        raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("out of range") from None
-    if not EARLIEST <= utc <= LATEST:
-        raise ValueError("must be between 1970-01-01 and 9000-01-01 (UTC)")
-    return value
-
-
-When = Annotated[datetime, AfterValidator(check_when)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IntervalSpec(Strict):
-    every_s: float = Field(ge=1, le=10 * 365 * 86400, description="seconds between runs")
-    offset_s: float = Field(0, ge=0, le=MAX_SPAN_S, description="shifts the runs within each interval")
-
-
-class SpecBody(Strict):
-    cron_expressions: list[CronExpression] = Field(default_factory=list, max_length=20)
-    intervals: list[IntervalSpec] = Field(default_factory=list, max_length=20)
-    time_zone: TimeZone | None = Field(None, description="IANA name, e.g. Europe/Paris; default UTC")
-    jitter_s: float = Field(0, ge=0, le=86400, description="random delay of each run, up to this")
-    start_at: When | None = None
-    end_at: When | None = None
-
-    @field_validator("time_zone")
-    @classmethod
-    def _one_zone(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """A CRON_TZ= prefix and time_zone together: Temporal takes both, and
-        which zone an expression runs in would be anyone's guess."""
-        for expression in info.data.get("cron_expressions") or []:
-            if value and cron_zone(expression):
-                raise ValueError(f"give the zone either here or as CRON_TZ= in {expression!r}, not both")
-        return value
-
-    @field_validator("start_at", "end_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
-        return value
-
-    @field_validator("end_at")
-    @classmethod
-    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
-        start = info.data.get("start_at")
-        if value is not None and start is not None and value <= start:
-            raise ValueError("end_at must be after start_at")
-        return value
-
-    @model_validator(mode="after")
-    def _something(self) -> SpecBody:
-        if not self.intervals and not self.cron_expressions:
-            raise ValueError("give at least one cron expression or interval")
-        return self
-
-
-class PolicyBody(Strict):
-    overlap: Overlap = Field("skip", description="what to do when a run is still going at the next time")
-    catchup_window_s: float | None = Field(None, ge=10, le=MAX_SPAN_S, description="how late a missed run may still start")
-    pause_on_failure: bool = False
-
-
-def _check_version(value: int | str | None) -> int | str | None:
-    if isinstance(value, int) and not 1 <= value <= MAX_INT:
-        raise ValueError("a version is a positive number")
-    return value
-
-
-class ScheduleCreate(Strict):
-    workflow_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    version: int | Literal["latest"] = Field(
-        description="a version number to pin, or 'latest' to run the newest version at each update")
-    spec: SpecBody
-    policy: PolicyBody = Field(default_factory=PolicyBody)
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    notes: str = Field("", max_length=2000)
-    paused: bool = False
-
-    _range = field_validator("version")(classmethod(lambda cls, v: _check_version(v)))
-
-
-class ScheduleUpdateBody(Strict):
-    version: int | Literal["latest"] | None = None
-    spec: SpecBody | None = None
-    policy: PolicyBody | None = None
-    inputs: dict[str, Any] | None = None
-    notes: str | None = Field(None, max_length=2000)
-
-    _range = field_validator("version")(classmethod(lambda cls, v: _check_version(v)))
-
-
-class PauseBody(Strict):
-    note: str = Field("", max_length=500)
-
-
-class TriggerBody(Strict):
-    overlap: Overlap = Field("allow_all", description="policy for this run (default: always start it)")
-
-
-class BackfillBody(Strict):
-    start_at: When
-    end_at: When
-    overlap: Overlap = Field("allow_all", description="policy for the backfilled runs")
-
-    @field_validator("end_at")
-    @classmethod
-    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("start_at")
-        if value.tzinfo is None:
-            raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
-        if start is not None and value <= start:
-            raise ValueError("end_at must be after start_at")
-        return value
-
-    @field_validator("start_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give a time zone offset (e.g. 2030-01-01T00:00:00Z)")
-        return value
-
-
-class RunPublic(BaseModel):
-    execution_id: str
-    temporal_workflow_id: str
-    temporal_run_id: str | None
-    scheduled_at: datetime | None = None
-    started_at: datetime | None = None
-    status: str | None = Field(None, description="from the execution's record, when it exists")
-
-
-class SchedulePublic(BaseModel):
-    id: str
-    workflow_id: str
-    owner_id: str
-    version: int | Literal["latest"]
-    spec: dict[str, Any]
-    policy: dict[str, Any]
-    inputs: dict[str, Any]
-    notes: str
-    paused: bool
-    pause_reason: str | None
-    temporal_schedule_id: str
-    ui_url: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class ScheduleDetail(SchedulePublic):
-    running_version: int | None = Field(None, description="the version the schedule's action runs now")
-    next_run_times: list[datetime] = Field(default_factory=list)
-    recent_runs: list[RunPublic] = Field(default_factory=list)
-    running: list[str] = Field(default_factory=list, description="execution ids running now")
-    num_actions: int = 0
 
 
 # -- naming ------------------------------------------------------------------
@@ -231,12 +55,6 @@ def temporal_schedule_id(schedule_id: str) -> str:
 
 def action_workflow_id(schedule_id: str) -> str:
     return temporal_workflow_id(f"sched-{schedule_id}")
-
-
-def schedule_ui_link(settings: ApiSettings, schedule_id: str) -> str:
-    base = settings.temporal_ui_url.rstrip("/")
-    ns = quote(settings.temporal_namespace, safe="")
-    return f"{base}/namespaces/{ns}/schedules/{quote(temporal_schedule_id(schedule_id), safe='')}"
 
 
 # -- mapping -----------------------------------------------------------------

@@ -26,13 +26,12 @@ from api import secret_access
 from api.definitions import compile_version
 from api.deps import Principal
 from api.errors import ApiError, not_found
-from api.schemas import ExecutionAccepted
 from api.settings import ApiSettings
 from api.state import AppState
 from core import execution_state, launch
 from core.db.base import new_id
 from core.db.models import Execution, User, Workflow, WorkflowVersion
-from core.temporal import temporal_workflow_id, ui_link
+from core.temporal import temporal_workflow_id
 from workflows.plan import Plan
 from workflows.validation import validate_run_inputs
 
@@ -124,10 +123,3 @@ async def mark_started(session: AsyncSession, execution_id: str, run_id: str, cl
         except RPCError as err:
             log.warning("could not cancel %s after a cancel raced its start: %s", execution_id, err)
 
-
-def accepted(row: Execution, settings: ApiSettings, **extra: Any) -> dict[str, Any]:
-    """The 202 answer's fields (ExecutionAccepted and its extensions)."""
-    return dict(ExecutionAccepted(
-        id=row.id, workflow_id=row.workflow_id or "", version=row.version or 0, status=row.status,
-        temporal_workflow_id=row.temporal_workflow_id, temporal_run_id=row.temporal_run_id,
-        ui_url=ui_link(settings, row.temporal_workflow_id, row.temporal_run_id)), **extra)

@@ -39,10 +39,17 @@ def execution_id_of(workflow_id: str) -> str:
 
 def ui_link(settings: Settings, workflow_id: str, run_id: str | None = None) -> str:
     """The Temporal Web UI page of one execution."""
-    base = settings.temporal_ui_url.rstrip("/")
-    ns = quote(settings.temporal_namespace, safe="")
-    link = f"{base}/namespaces/{ns}/workflows/{quote(workflow_id, safe='')}"
+    link = f"{_ui_namespace(settings)}/workflows/{quote(workflow_id, safe='')}"
     return f"{link}/{quote(run_id, safe='')}/history" if run_id else link
+
+
+def schedule_ui_link(settings: Settings, schedule_id: str) -> str:
+    """The Temporal Web UI page of one Temporal Schedule (its Temporal id)."""
+    return f"{_ui_namespace(settings)}/schedules/{quote(schedule_id, safe='')}"
+
+
+def _ui_namespace(settings: Settings) -> str:
+    return f"{settings.temporal_ui_url.rstrip('/')}/namespaces/{quote(settings.temporal_namespace, safe='')}"
 
 
 def unreachable(err: BaseException) -> bool:

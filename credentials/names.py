@@ -9,7 +9,7 @@ from collections.abc import Sequence
 # (AGENTIC_SECRET_<NAME>), so one name means the same in both places.
 SECRET_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,63}$"
 SECRET_NAME = re.compile(SECRET_NAME_PATTERN)
-# A share names a role as users.roles holds it (the role pattern of api/schemas.py).
+# A share names a role as users.roles holds it (the role pattern of api/schemas/auth.py).
 SHARE_PATTERN = r"^role:[a-z][a-z0-9_-]{0,31}$"
 # A host name or IPv4 address, optionally "*." for any subdomain; stored lower case.
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"

@@ -11,13 +11,11 @@ owner and admins; anyone else gets 404.
 from __future__ import annotations
 
 import asyncio
-
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, status
-from pydantic import BaseModel, Field
 from sqlalchemy import Text, select
 from sqlalchemy.dialects.postgresql import array as pg_array
 from temporalio.client import WorkflowUpdateFailedError
@@ -29,15 +27,14 @@ from api.access import load_workflow, owner_or_admin
 from api.approvers import ID_PREFIX, bind_config, display_names, resolve
 from api.deps import ExecuteUser, Principal, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
-from api.schemas import ExecutionAccepted, ResourceId
+from api.schemas.approvals import ApprovalPublic, DecisionRequest, GateAccepted, GateCreate
+from api.schemas.common import ResourceId
 from core.approvals_mirror import approval_link, write_mirror
 from core.db.models import Approval, Execution, Workflow
-from core.temporal import ui_link
 from workflows import signatures
 from workflows.approvals import (
     GATE_NODE, ApprovalChanged, ApprovalState, Decision, Refusal, approver_matches, refusal,
 )
-from workflows.nodes.approval import ApprovalConfig
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/enterprise/approvals", tags=["approvals"])
@@ -53,54 +50,6 @@ REFUSALS: dict[Refusal, tuple[int, str]] = {
     Refusal.NOT_AN_APPROVER: (403, "not_an_approver"),
     Refusal.DUPLICATE_VOTE: (409, "duplicate_vote"),
 }
-
-
-# -- bodies ----------------------------------------------------------------------
-
-class GateRequest(BaseModel):
-    model_config = {"extra": "forbid"}
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    version: int | None = Field(None, ge=1, le=2**31 - 1, description="defaults to the latest version")
-    approval: ApprovalConfig = Field(description="who approves the run, quorum, timeout, escalation")
-
-
-class GateAccepted(ExecutionAccepted):
-    approval_id: str
-    link: str
-
-
-class DecisionBody(BaseModel):
-    model_config = {"extra": "forbid"}
-    comment: str = Field("", max_length=4000)
-
-
-class VotePublic(BaseModel):
-    user: str
-    decision: Literal["approve", "reject"]
-    comment: str
-    at: str
-
-
-class ApprovalPublic(BaseModel):
-    approval_id: str
-    execution_id: str
-    node_id: str
-    workflow_id: str | None = None
-    workflow_name: str | None = None
-    status: str
-    approvers: list[str]
-    quorum: int
-    votes: list[VotePublic]
-    instructions: str
-    context: dict[str, Any]
-    requested_at: str
-    decided_at: str | None
-    timeout_at: str | None
-    started_by: str | None
-    escalations: int
-    link: str
-    ui_url: str | None = None
-    live: bool = Field(description="true when read from the running workflow, false from the mirror")
 
 
 # -- who is asking -------------------------------------------------------------------
@@ -134,7 +83,7 @@ def waits_on(state: ApprovalState, principal: Principal) -> bool:
 @router.post("/workflows/{workflow_id}/request", status_code=status.HTTP_202_ACCEPTED,
              response_model=GateAccepted,
              responses={422: {"description": "invalid inputs or approval config"}})
-async def request_run(workflow_id: ResourceId, body: GateRequest, principal: ExecuteUser, session: SessionDep,
+async def request_run(workflow_id: ResourceId, body: GateCreate, principal: ExecuteUser, session: SessionDep,
                       state: StateDep, request: Request) -> GateAccepted:
     """Starts an execution that waits, in `awaiting_approval`, until its gate is approved."""
     wf = await load_workflow(session, principal, workflow_id)
@@ -144,18 +93,16 @@ async def request_run(workflow_id: ResourceId, body: GateRequest, principal: Exe
     # As for every start: the row (gate included) first, then the start.
     row = await starts.accept(session, state, request, starts.new_row(prepared, principal, gate=gate))
     approval_id = f"{row.id}:{GATE_NODE}"
-    answer = starts.accepted(row, state.settings, approval_id=approval_id,
-                             link=approval_link(state.settings, approval_id))
-    if row.status == "running":
-        answer["status"] = "awaiting_approval"
-    return GateAccepted(**answer)
+    return GateAccepted.from_row(row, state.settings, approval_id=approval_id,
+                                 link=approval_link(state.settings, approval_id),
+                                 status="awaiting_approval" if row.status == "running" else row.status)
 
 
 # -- reading ---------------------------------------------------------------------------
 
 @router.get("/pending", response_model=list[ApprovalPublic])
 async def pending(principal: ReadUser, session: SessionDep, state: StateDep,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ApprovalPublic]:
     """Everything waiting on the current user, oldest first, with its instructions and context."""
     user = principal.user.username
     names = [user, *principals(principal)]
@@ -169,22 +116,18 @@ async def pending(principal: ReadUser, session: SessionDep, state: StateDep,
                for approval, workflow_id, workflow_name in rows if approval.state is not None]
     waiting = [w for w in waiting if waits_on(w[0], principal)]
     names = await display_names(session, [a for st, *_ in waiting for a in st.approvers])
-    return [_public(st, state, approval, workflow_id, workflow_name, live=False, names=names)
+    return [ApprovalPublic.from_state(st, state.settings, approval, workflow_id=workflow_id,
+                                      workflow_name=workflow_name, live=False, names=names)
             for st, approval, workflow_id, workflow_name in waiting]
 
 
 @router.get("/{approval_id}", response_model=ApprovalPublic)
 async def get_approval(approval_id: ApprovalId, principal: ReadUser, session: SessionDep,
-                       state: StateDep) -> dict:
+                       state: StateDep) -> ApprovalPublic:
     """The approval as the workflow has it now (the mirror once the workflow is gone), with its votes."""
-    target = await _target(session, principal, approval_id)
-    live = await _live_state(state, target)
-    st = live or target.mirror_state
-    if st is None:
-        raise not_found("approval")
-    _check_visible(st, target, principal)
-    return _public(st, state, target.mirror, target.execution.workflow_id, None, live=live is not None,
-                   names=await display_names(session, st.approvers))
+    target, st, live = await _visible_state(session, state, principal, approval_id)
+    return ApprovalPublic.from_state(st, state.settings, target.mirror, workflow_id=target.execution.workflow_id,
+                                     workflow_name=None, live=live, names=await display_names(session, st.approvers))
 
 
 # -- deciding ----------------------------------------------------------------------------
@@ -193,27 +136,22 @@ async def get_approval(approval_id: ApprovalId, principal: ReadUser, session: Se
              responses={403: {"description": "not an approver, or the starter approving their own run"},
                         409: {"description": "already voted, or the approval is closed"}})
 async def approve(approval_id: ApprovalId, principal: ExecuteUser, session: SessionDep, state: StateDep,
-                  request: Request, body: DecisionBody | None = None) -> dict:
-    return await _decide(approval_id, "approve", body or DecisionBody(), principal, session, state, request)
+                  request: Request, body: DecisionRequest | None = None) -> ApprovalPublic:
+    return await _decide(approval_id, "approve", body or DecisionRequest(), principal, session, state, request)
 
 
 @router.post("/{approval_id}/reject", response_model=ApprovalPublic,
              responses={403: {"description": "not an approver, or the starter rejecting their own run"},
                         409: {"description": "already voted, or the approval is closed"}})
 async def reject(approval_id: ApprovalId, principal: ExecuteUser, session: SessionDep, state: StateDep,
-                 request: Request, body: DecisionBody | None = None) -> dict:
-    return await _decide(approval_id, "reject", body or DecisionBody(), principal, session, state, request)
+                 request: Request, body: DecisionRequest | None = None) -> ApprovalPublic:
+    return await _decide(approval_id, "reject", body or DecisionRequest(), principal, session, state, request)
 
 
-async def _decide(approval_id: str, decision: str, body: DecisionBody, principal: Principal, session,
-                  state, request: Request) -> dict:
+async def _decide(approval_id: str, decision: str, body: DecisionRequest, principal: Principal, session,
+                  state, request: Request) -> ApprovalPublic:
     request.scope["agentic.resource"] = ("approvals", approval_id)
-    target = await _target(session, principal, approval_id)
-    live = await _live_state(state, target)
-    known = live or target.mirror_state
-    if known is None:
-        raise not_found("approval")
-    _check_visible(known, target, principal)
+    target, _, _ = await _visible_state(session, state, principal, approval_id)
     client = state.temporal
     handle = client.get_workflow_handle(target.workflow_id)
     await session.commit()  # hold no transaction (or connection) while Temporal answers
@@ -241,8 +179,9 @@ async def _decide(approval_id: str, decision: str, body: DecisionBody, principal
             await write_mirror(await mirror_session.connection(), change)
     except Exception:  # noqa: BLE001 - the decision stands; the activity writes the mirror
         log.exception("mirror of %s not written by the API", approval_id)
-    return _public(new_state, state, target.mirror, target.execution.workflow_id, None, live=True,
-                   names=await display_names(session, new_state.approvers))
+    return ApprovalPublic.from_state(new_state, state.settings, target.mirror,
+                                     workflow_id=target.execution.workflow_id, workflow_name=None, live=True,
+                                     names=await display_names(session, new_state.approvers))
 
 
 # An update waits for a worker to run the validator; when none polls (a
@@ -308,6 +247,19 @@ async def _live_state(state, target: _Target) -> ApprovalState | None:
     return next((a for a in approvals if a.approval_id == target.approval_id), None)
 
 
+async def _visible_state(session, state, principal: Principal,
+                         approval_id: str) -> tuple[_Target, ApprovalState, bool]:
+    """The approval's target and state (and whether it is live, from the workflow,
+    not the mirror), if the caller may see it."""
+    target = await _target(session, principal, approval_id)
+    live = await _live_state(state, target)
+    st = live or target.mirror_state
+    if st is None:
+        raise not_found("approval")
+    _check_visible(st, target, principal)
+    return target, st, live is not None
+
+
 def _check_visible(st: ApprovalState, target: _Target, principal: Principal) -> None:
     if owner_or_admin(principal, target.execution.owner_id) or is_approver(st, principal):
         return
@@ -316,15 +268,3 @@ def _check_visible(st: ApprovalState, target: _Target, principal: Principal) -> 
         return
     raise not_found("approval")
 
-
-def _public(st: ApprovalState, state, mirror: Approval | None, workflow_id: str | None,
-            workflow_name: str | None, *, live: bool, names: dict[str, str]) -> dict:
-    """`names`: api.approvers.display_names, so bound ids read as user names."""
-    temporal_id = mirror.temporal_workflow_id if mirror else None
-    return {
-        **st.model_dump(mode="json"), "workflow_id": workflow_id, "workflow_name": workflow_name,
-        "approvers": [names.get(a, a) for a in st.approvers],
-        "link": approval_link(state.settings, st.approval_id),
-        "ui_url": ui_link(state.settings, temporal_id, mirror.temporal_run_id) if temporal_id else None,
-        "live": live,
-    }

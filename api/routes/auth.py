@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AdminUser, AnyUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
-from api.schemas import Me, ResourceId, RolesUpdate, Token, UserCreate, UserPublic
+from api.schemas.auth import Me, RolesUpdate, Token, UserCreate, UserPublic
+from api.schemas.common import ResourceId
 from api.security import allowed_scopes, hash_password, verify_password
 from api.throttle import client_address, rate_limited
 from core.db.models import User
@@ -98,9 +99,7 @@ async def revoke_tokens(user_id: ResourceId, principal: AdminUser, session: Sess
 
 @router.get("/me", response_model=Me)
 async def me(principal: AnyUser) -> Me:
-    return Me(id=principal.user.id, username=principal.user.username, is_admin=principal.user.is_admin,
-              roles=list(principal.user.roles or []), created_at=principal.user.created_at,
-              scopes=sorted(principal.scopes))
+    return Me.of(principal.user, roles=list(principal.user.roles or []), scopes=sorted(principal.scopes))
 
 
 @router.put("/users/{user_id}/roles", response_model=UserPublic,

@@ -5,10 +5,9 @@ continue/step sent to the workflow's `debug` update."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -17,7 +16,11 @@ from api.access import load_execution, load_owned, visible
 from api.debugger import sessions, timeline
 from api.deps import DeleteUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
-from api.schemas import ResourceId, Strict
+from api.schemas.common import ResourceId
+from api.schemas.debug import (
+    Boundary, BreakpointCreate, BreakpointPublic, DebugSessionCreate, DebugSessionPublic, StepRequest, StepResult,
+    Variables,
+)
 from core import expression_threads
 from core.db.base import new_id
 from core.db.models import DebugSession
@@ -27,99 +30,7 @@ from workflows.plan import DebugCommand, GraphResult
 
 router = APIRouter(prefix="/api/v1/debug", tags=["debug"])
 MAX_BREAKPOINTS = 100  # per session: `continue` evaluates each at every boundary
-MAX_CONDITION_LENGTH = 2000
 BreakpointId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-
-
-class SessionCreate(Strict):
-    execution_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:-]+$")
-
-
-class BreakpointCreate(Strict):
-    node_id: str = Field(min_length=1, max_length=64)
-    condition: str | None = Field(None, max_length=MAX_CONDITION_LENGTH,
-                                  description="expression over input, output, variables, error, state, attempts")
-
-
-class Breakpoint(BaseModel):
-    id: str
-    node_id: str
-    condition: str | None = None
-
-
-class StepRequest(Strict):
-    mode: Literal["next", "continue", "back", "into", "out"]
-
-
-class Boundary(BaseModel):
-    index: int
-    kind: str
-    node_id: str
-    node_type: str | None
-    state: str
-    at: str
-    attempts: int
-    depth: int
-    workflow_id: str
-    stack: list[dict[str, str]]
-    reused: bool = False
-    input: Any = None
-    output: Any = None
-    error: dict[str, Any] | None = None
-
-
-class SessionPublic(BaseModel):
-    id: str
-    execution_id: str
-    status: str
-    execution_status: str
-    cursor: int
-    at_end: bool
-    current: Boundary | None
-    failure: int | None = Field(description="index of the first failed node's exit, if any")
-    paused_at: list[str]
-    breakpoints: list[Breakpoint]
-    replay: dict[str, Any]
-    timeline: list[Boundary]
-
-
-class StepResult(BaseModel):
-    cursor: int
-    reason: Literal["step", "breakpoint", "error", "end", "resumed"]
-    breakpoint_id: str | None = None
-    current: Boundary | None
-    live: GraphResult | None = Field(None, description="the execution's progress after a live continue/step")
-
-
-class Variables(BaseModel):
-    cursor: int
-    node_id: str | None
-    variables: dict[str, Any]
-    input: Any = None
-    output: Any = None
-    error: dict[str, Any] | None = None
-    stack: list[dict[str, str]] = Field(default_factory=list)
-
-
-def _view(row: DebugSession) -> SessionPublic:
-    st = row.state or {}
-    steps = st.get("timeline", [])
-    cursor = st.get("cursor", 0)
-    return SessionPublic(
-        id=row.id, execution_id=row.execution_id, status=row.status,
-        execution_status=st.get("execution_status", "unknown"), cursor=cursor,
-        at_end=not steps or cursor >= len(steps) - 1,
-        current=_boundary(steps, cursor), failure=st.get("failure"), paused_at=st.get("paused_at", []),
-        breakpoints=[Breakpoint(**b) for b in row.breakpoints or []], replay=st.get("replay", {}),
-        timeline=[Boundary(**{k: v for k, v in b.items() if k != "variables"}) for b in steps],
-    )
-
-
-def _boundary(steps: list[dict], cursor: int) -> Boundary | None:
-    if not steps:
-        return None
-    b = steps[cursor]
-    return Boundary(**{k: v for k, v in b.items() if k != "variables"})
 
 
 async def _replayed(state, execution) -> dict[str, Any]:
@@ -141,9 +52,9 @@ def _save(row: DebugSession, **changes: Any) -> None:
     row.updated_at = datetime.now(UTC)
 
 
-@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionPublic)
-async def create_session(body: SessionCreate, principal: ExecuteUser, session: SessionDep,
-                         state: StateDep) -> SessionPublic:
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=DebugSessionPublic)
+async def create_session(body: DebugSessionCreate, principal: ExecuteUser, session: SessionDep,
+                         state: StateDep) -> DebugSessionPublic:
     """Replays the execution's history (nothing runs again) with the cursor at the start."""
     execution = await load_execution(session, principal, body.execution_id)
     replayed = await _replayed(state, execution)
@@ -151,23 +62,23 @@ async def create_session(body: SessionCreate, principal: ExecuteUser, session: S
                        breakpoints=[], state={**replayed, "cursor": 0})
     session.add(row)
     await session.commit()
-    return _view(row)
+    return DebugSessionPublic.from_row(row)
 
 
-@router.get("/sessions", response_model=list[SessionPublic])
-async def list_sessions(principal: ReadUser, session: SessionDep) -> list[SessionPublic]:
+@router.get("/sessions", response_model=list[DebugSessionPublic])
+async def list_sessions(principal: ReadUser, session: SessionDep) -> list[DebugSessionPublic]:
     stmt = visible(select(DebugSession), DebugSession, principal).order_by(DebugSession.created_at.desc()).limit(100)
-    return [_view(r) for r in (await session.scalars(stmt)).all()]
+    return [DebugSessionPublic.from_row(r) for r in (await session.scalars(stmt)).all()]
 
 
-@router.get("/sessions/{session_id}", response_model=SessionPublic)
-async def get_session(session_id: ResourceId, principal: ReadUser, session: SessionDep) -> SessionPublic:
-    return _view(await _load(session, principal, session_id))
+@router.get("/sessions/{session_id}", response_model=DebugSessionPublic)
+async def get_session(session_id: ResourceId, principal: ReadUser, session: SessionDep) -> DebugSessionPublic:
+    return DebugSessionPublic.from_row(await _load(session, principal, session_id))
 
 
-@router.post("/sessions/{session_id}/refresh", response_model=SessionPublic)
+@router.post("/sessions/{session_id}/refresh", response_model=DebugSessionPublic)
 async def refresh_session(session_id: ResourceId, principal: ExecuteUser, session: SessionDep,
-                          state: StateDep) -> SessionPublic:
+                          state: StateDep) -> DebugSessionPublic:
     """Replays again: a running execution shows what happened since."""
     row = await _load(session, principal, session_id)
     execution = await load_execution(session, principal, row.execution_id)
@@ -176,7 +87,7 @@ async def refresh_session(session_id: ResourceId, principal: ExecuteUser, sessio
     cursor = min((row.state or {}).get("cursor", 0), max(len(replayed["timeline"]) - 1, 0))
     _save(row, **replayed, cursor=cursor)
     await session.commit()
-    return _view(row)
+    return DebugSessionPublic.from_row(row)
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -187,9 +98,10 @@ async def delete_session(session_id: ResourceId, principal: DeleteUser, session:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/sessions/{session_id}/breakpoints", status_code=status.HTTP_201_CREATED, response_model=Breakpoint)
+@router.post("/sessions/{session_id}/breakpoints", status_code=status.HTTP_201_CREATED,
+             response_model=BreakpointPublic)
 async def add_breakpoint(session_id: ResourceId, body: BreakpointCreate, principal: ExecuteUser,
-                         session: SessionDep) -> Breakpoint:
+                         session: SessionDep) -> BreakpointPublic:
     row = await _load(session, principal, session_id)
     if len(row.breakpoints or []) >= MAX_BREAKPOINTS:
         raise ApiError(422, "too_many_breakpoints", f"a debug session holds at most {MAX_BREAKPOINTS} breakpoints",
@@ -206,7 +118,7 @@ async def add_breakpoint(session_id: ResourceId, body: BreakpointCreate, princip
         except ExpressionError as err:
             raise ApiError(422, "invalid_condition", str(err),
                            [{"path": "$.condition", "code": "invalid_condition", "message": str(err)}]) from None
-    bp = Breakpoint(id=new_id(), node_id=body.node_id, condition=body.condition)
+    bp = BreakpointPublic(id=new_id(), node_id=body.node_id, condition=body.condition)
     row.breakpoints = [*(row.breakpoints or []), bp.model_dump()]
     row.updated_at = datetime.now(UTC)
     await session.commit()
@@ -241,8 +153,8 @@ async def step(session_id: ResourceId, body: StepRequest, principal: ExecuteUser
             cursor = max(len(replayed["timeline"]) - 1, 0)
             _save(row, **replayed, cursor=cursor)
             await session.commit()
-            return StepResult(cursor=cursor, reason="resumed", current=_boundary(replayed["timeline"], cursor),
-                              live=live)
+            return StepResult(cursor=cursor, reason="resumed",
+                              current=Boundary.at_cursor(replayed["timeline"], cursor), live=live)
     st = row.state or {}
     steps = st.get("timeline", [])
     breakpoints = row.breakpoints or []
@@ -260,7 +172,7 @@ async def step(session_id: ResourceId, body: StepRequest, principal: ExecuteUser
                          "message": err.message}]) from None
     _save(row, cursor=cursor)
     await session.commit()
-    return StepResult(cursor=cursor, reason=reason, breakpoint_id=bp_id, current=_boundary(steps, cursor))
+    return StepResult(cursor=cursor, reason=reason, breakpoint_id=bp_id, current=Boundary.at_cursor(steps, cursor))
 
 
 async def _resume(state, execution, mode: str) -> GraphResult | None:

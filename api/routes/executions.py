@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, status
 from sqlalchemy import func, select
@@ -16,14 +16,14 @@ from api.access import load_execution, load_workflow, visible
 from api.reruns import debug_options
 from api.deps import AdminUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError
-from api.schemas import (
-    ActionAccepted, ExecutionAccepted, ExecutionCreate, ExecutionDetail, ExecutionPublic,
-    ExecutionResult, Page, ResourceId,
+from api.schemas.common import Page, ResourceId
+from api.schemas.executions import (
+    ActionAccepted, ExecutionAccepted, ExecutionCreate, ExecutionDetail, ExecutionPublic, ExecutionResult,
 )
 from core import execution_state
 from core.db.models import EXECUTION_STATUSES, TERMINAL_EXECUTION_STATUSES, Execution
-from core.temporal import ui_link, unreachable
-from workflows.plan import GraphResult
+from core.temporal import unreachable
+from workflows.plan import GraphResult, NodeSummary
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["executions"])
@@ -54,7 +54,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
         if same is None:
             raise
         return _same_request(same, wf_id, state)
-    return ExecutionAccepted(**starts.accepted(row, state.settings))
+    return ExecutionAccepted.from_row(row, state.settings)
 
 
 @router.get("/api/v1/workflows/{workflow_id}/executions", response_model=Page[ExecutionPublic])
@@ -84,15 +84,15 @@ async def list_executions(
 
 @router.get("/api/v1/executions/{execution_id}", response_model=ExecutionDetail)
 async def get_execution(execution_id: ResourceId, principal: ReadUser, session: SessionDep,
-                        state: StateDep) -> dict:
+                        state: StateDep) -> ExecutionDetail:
     row = await load_execution(session, principal, execution_id)
     progress = await _live_progress(state, row)
     if progress is None:
-        nodes = row.nodes or {n["id"]: {"state": "pending"} for n in (row.plan or {}).get("nodes", [])}
-        return {**_public(row, state), "nodes": nodes, "live": False}
+        nodes = row.nodes or {n["id"]: NodeSummary() for n in (row.plan or {}).get("nodes", [])}
+        return ExecutionDetail.from_row(row, state.settings, nodes=nodes, live=False)
     status_ = row.status if progress.status == "running" else progress.status
-    return {**_public(row, state), "status": status_, "error": progress.error, "live": True,
-            "nodes": {k: v.model_dump(mode="json") for k, v in progress.nodes.items()}}
+    return ExecutionDetail.from_row(row, state.settings, status=status_, error=progress.error,
+                                    nodes=progress.nodes, live=True)
 
 
 @router.get("/api/v1/executions/{execution_id}/result", response_model=ExecutionResult,
@@ -163,18 +163,7 @@ async def _by_key(session, owner_id: str, key: str) -> Execution | None:
 def _same_request(row: Execution, workflow_id: str, state) -> ExecutionAccepted:
     if row.workflow_id != workflow_id:
         raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another workflow")
-    return ExecutionAccepted(**starts.accepted(row, state.settings))
-
-
-def _public(row: Execution, state) -> dict[str, Any]:
-    return {
-        "id": row.id, "workflow_id": row.workflow_id, "version": row.version, "owner_id": row.owner_id,
-        "status": row.status, "inputs": row.inputs, "temporal_workflow_id": row.temporal_workflow_id,
-        "temporal_run_id": row.temporal_run_id,
-        "ui_url": ui_link(state.settings, row.temporal_workflow_id, row.temporal_run_id),
-        "created_at": row.created_at, "started_at": row.started_at, "finished_at": row.finished_at,
-        "duration_ms": row.duration_ms, "error": row.error,
-    }
+    return ExecutionAccepted.from_row(row, state.settings)
 
 
 async def _page(session, principal, state, workflow_id, status_, after, before, limit, offset) -> dict:
@@ -190,7 +179,8 @@ async def _page(session, principal, state, workflow_id, status_, after, before, 
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = (await session.scalars(stmt.order_by(Execution.created_at.desc(), Execution.id)
                                   .limit(limit).offset(offset))).all()
-    return {"items": [_public(r, state) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return {"items": [ExecutionPublic.from_row(r, state.settings) for r in rows], "total": total, "limit": limit,
+            "offset": offset}
 
 
 async def _live_progress(state, row: Execution) -> GraphResult | None:

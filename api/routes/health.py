@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from api.deps import StateDep
 from api.errors import ApiError
-from api.schemas import Health
+from api.schemas.common import Health
 
 router = APIRouter(prefix="/health", tags=["health"])
 CHECK_TIMEOUT_S = 3.0

@@ -3,10 +3,7 @@ the node, on the original or the latest definition; and the lineage both ways.""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api import starts
@@ -14,33 +11,11 @@ from api.access import load_execution, load_workflow, owner_or_admin
 from api.deps import ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError
 from api.reruns import reuse_for
-from api.schemas import ExecutionAccepted, ResourceId, Strict
+from api.schemas.common import ResourceId
+from api.schemas.reruns import Lineage, RerunAccepted, RerunCreate
 from core.db.models import TERMINAL_EXECUTION_STATUSES, Execution
 
 router = APIRouter(tags=["executions"])
-
-
-class RerunCreate(Strict):
-    from_node: str = Field(min_length=1, max_length=64)
-    definition: Literal["original", "latest"] = Field(
-        description="the source's workflow version, or the workflow's latest version")
-    input_overrides: dict[str, Any] = Field(default_factory=dict, description="merged over the source's inputs")
-    breakpoints: list[str] = Field(default_factory=list, max_length=100,
-                                   description="live breakpoints for the new run")
-
-
-class RerunAccepted(ExecutionAccepted):
-    source_execution_id: str
-    from_node: str
-    definition: Literal["original", "latest"]
-    reused_nodes: list[str]
-
-
-class Lineage(BaseModel):
-    id: str
-    source_execution_id: str | None
-    rerun: dict[str, Any] | None
-    reruns: list[dict[str, Any]]
 
 
 @router.post("/api/v1/executions/{execution_id}/rerun", status_code=status.HTTP_202_ACCEPTED,
@@ -67,9 +42,8 @@ async def rerun(execution_id: ResourceId, body: RerunCreate, principal: ExecuteU
         options["debug"] = {"breakpoints": body.breakpoints}
     row = starts.new_row(prepared, principal, source_execution_id=source.id, options=options)
     await starts.accept(session, state, request, row)
-    return RerunAccepted(**starts.accepted(row, state.settings, source_execution_id=source.id,
-                                           from_node=body.from_node, definition=body.definition,
-                                           reused_nodes=list(reuse)))
+    return RerunAccepted.from_row(row, state.settings, source_execution_id=source.id, from_node=body.from_node,
+                                  definition=body.definition, reused_nodes=list(reuse))
 
 
 @router.get("/api/v1/executions/{execution_id}/lineage", response_model=Lineage)

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, Field
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
@@ -26,30 +25,14 @@ from api.access import load_execution
 from api.debugger.history import fetch, name
 from api.deps import ExecuteUser, SessionDep, StateDep
 from api.errors import ApiError
-from api.schemas import ResourceId, Strict
+from api.schemas.common import ResourceId
+from api.schemas.executions import ResetAccepted, ResetCreate
 from core import execution_state
 from core.db.models import Execution
-from core.temporal import ui_link
 
 router = APIRouter(tags=["executions"])
 # A closed run's query is answered by a worker replaying it.
 QUERY_TIMEOUT = timedelta(seconds=10)
-
-
-class ResetCreate(Strict):
-    node_id: str = Field(min_length=1, max_length=64, description="reset to the point before this node started")
-    reason: str | None = Field(default=None, max_length=500)
-
-
-class ResetAccepted(BaseModel):
-    id: str
-    status: str
-    node_id: str
-    temporal_workflow_id: str
-    previous_run_id: str
-    temporal_run_id: str
-    reset_event_id: int = Field(description="the WorkflowTaskCompleted event the history was reset to")
-    ui_url: str
 
 
 @router.post("/api/v1/executions/{execution_id}/reset", status_code=status.HTTP_202_ACCEPTED,
@@ -103,10 +86,8 @@ async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal
     # recorded itself (record_execution upserts by execution id), it stands.
     await execution_state.reopened(session, row.id, previous, new_run)
     await session.commit()
-    return ResetAccepted(id=row.id, status="running", node_id=body.node_id,
-                         temporal_workflow_id=row.temporal_workflow_id, previous_run_id=previous,
-                         temporal_run_id=new_run, reset_event_id=event_id,
-                         ui_url=ui_link(state.settings, row.temporal_workflow_id, new_run))
+    return ResetAccepted.from_row(row, state.settings, status="running", node_id=body.node_id,
+                                  previous_run_id=previous, temporal_run_id=new_run, reset_event_id=event_id)
 
 
 async def _node_starts(client, row: Execution) -> dict[str, int]:

@@ -8,16 +8,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy import func, select
-from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, ScheduleState, ScheduleUpdate
+from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, ScheduleState, ScheduleUpdateInput
+from temporalio.client import ScheduleUpdate as TemporalScheduleUpdate
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import cron
 from api import schedules as sch
 from api.access import load_owned, load_workflow, visible
 from api.deps import DeleteUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
 from api.errors import ApiError
-from api.schemas import Page
+from api.schemas.common import Page
+from api.schemas.schedules import (
+    BackfillRequest, PauseRequest, RunPublic, ScheduleCreate, ScheduleDetail, SchedulePublic, ScheduleUpdate,
+    TriggerRequest,
+)
 from core.db.models import Execution, Workflow
 from core.db.models import Schedule as ScheduleRow
 from core.temporal import SA_OWNER, SA_VERSION, SA_WORKFLOW_ID, execution_id_of
@@ -30,51 +35,34 @@ async def _load(session, principal: Principal, schedule_id: str) -> ScheduleRow:
     return await load_owned(session, principal, ScheduleRow, schedule_id, "schedule")
 
 
-def _public(row: ScheduleRow, state) -> dict:
-    return {
-        "id": row.id, "workflow_id": row.workflow_id, "owner_id": row.owner_id,
-        "version": row.version if row.version is not None else "latest",
-        "spec": row.spec, "policy": row.policy, "inputs": row.inputs, "notes": row.notes,
-        "paused": row.paused, "pause_reason": row.pause_reason,
-        "temporal_schedule_id": row.temporal_schedule_id,
-        "ui_url": sch.schedule_ui_link(state.settings, row.id),
-        "created_at": row.created_at, "updated_at": row.updated_at,
-    }
-
-
-async def _detail(session, state, row: ScheduleRow) -> dict:
+async def _detail(session, state, row: ScheduleRow) -> ScheduleDetail:
     """The row plus what only Temporal knows: next times, recent and running runs."""
-    client = state.temporal
     try:
-        desc = await client.get_schedule_handle(row.temporal_schedule_id).describe()
+        desc = await state.temporal.get_schedule_handle(row.temporal_schedule_id).describe()
     except RPCError as err:
         raise sch.temporal_error(err) from None
     info = desc.info
-    recent = [(a.action.workflow_id, a.action.first_execution_run_id, a.scheduled_at, a.started_at)
-              for a in info.recent_actions if hasattr(a.action, "workflow_id")]
-    ids = [execution_id_of(wid) for wid, *_ in recent]
+    recent = [a for a in info.recent_actions if hasattr(a.action, "workflow_id")]
+    ids = [execution_id_of(a.action.workflow_id) for a in recent]
     statuses = dict((await session.execute(
         select(Execution.id, Execution.status).where(Execution.id.in_(ids)))).all()) if ids else {}
     attributes = getattr(desc.schedule.action, "typed_search_attributes", None)
-    running_version = attributes.get(SA_VERSION) if attributes else None
-    return {
-        **_public(row, state),
-        "running_version": running_version,
-        "next_run_times": list(info.next_action_times),
-        "recent_runs": [
-            {"execution_id": execution_id_of(wid), "temporal_workflow_id": wid, "temporal_run_id": run_id,
-             "scheduled_at": at, "started_at": started, "status": statuses.get(execution_id_of(wid))}
-            for wid, run_id, at, started in reversed(recent)],
-        "running": [execution_id_of(r.workflow_id) for r in info.running_actions
-                    if hasattr(r, "workflow_id")],
-        "num_actions": info.num_actions,
-    }
+    return ScheduleDetail.from_row(
+        row, state.settings, running_version=attributes.get(SA_VERSION) if attributes else None,
+        next_run_times=list(info.next_action_times),
+        recent_runs=[RunPublic(execution_id=execution_id_of(a.action.workflow_id),
+                               temporal_workflow_id=a.action.workflow_id,
+                               temporal_run_id=a.action.first_execution_run_id, scheduled_at=a.scheduled_at,
+                               started_at=a.started_at, status=statuses.get(execution_id_of(a.action.workflow_id)))
+                     for a in reversed(recent)],
+        running=[execution_id_of(r.workflow_id) for r in info.running_actions if hasattr(r, "workflow_id")],
+        num_actions=info.num_actions)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=sch.ScheduleDetail,
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ScheduleDetail,
              responses={422: {"description": "invalid cron, time zone, times, version or inputs"}})
-async def create_schedule(body: sch.ScheduleCreate, principal: WriteUser, session: SessionDep,
-                          state: StateDep, request: Request) -> dict:
+async def create_schedule(body: ScheduleCreate, principal: WriteUser, session: SessionDep,
+                          state: StateDep, request: Request) -> ScheduleDetail:
     wf = await load_workflow(session, principal, body.workflow_id)
     schedule_id = sch.new_schedule_id()
     row = ScheduleRow(
@@ -106,7 +94,7 @@ async def create_schedule(body: sch.ScheduleCreate, principal: WriteUser, sessio
     return await _detail(session, state, row)
 
 
-@router.get("", response_model=Page[sch.SchedulePublic])
+@router.get("", response_model=Page[SchedulePublic])
 async def list_schedules(
     principal: ReadUser, session: SessionDep, state: StateDep,
     workflow_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
@@ -119,15 +107,17 @@ async def list_schedules(
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = (await session.scalars(stmt.order_by(ScheduleRow.created_at.desc(), ScheduleRow.id)
                                   .limit(limit).offset(offset))).all()
-    return {"items": [_public(r, state) for r in rows], "total": total, "limit": limit, "offset": offset}
+    return {"items": [SchedulePublic.from_row(r, state.settings) for r in rows], "total": total, "limit": limit,
+            "offset": offset}
 
 
-@router.get("/{schedule_id}", response_model=sch.ScheduleDetail)
-async def get_schedule(schedule_id: ScheduleId, principal: ReadUser, session: SessionDep, state: StateDep) -> dict:
+@router.get("/{schedule_id}", response_model=ScheduleDetail)
+async def get_schedule(schedule_id: ScheduleId, principal: ReadUser, session: SessionDep,
+                       state: StateDep) -> ScheduleDetail:
     return await _detail(session, state, await _load(session, principal, schedule_id))
 
 
-@router.get("/{schedule_id}/runs", response_model=Page[sch.RunPublic])
+@router.get("/{schedule_id}/runs", response_model=Page[RunPublic])
 async def list_runs(schedule_id: ScheduleId, principal: ReadUser, session: SessionDep,
                     limit: Annotated[int, Query(ge=1, le=200)] = 50,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict:
@@ -137,15 +127,13 @@ async def list_runs(schedule_id: ScheduleId, principal: ReadUser, session: Sessi
     total = await session.scalar(select(func.count()).select_from(stmt.subquery()))
     runs = (await session.scalars(stmt.order_by(Execution.created_at.desc(), Execution.id)
                                   .limit(limit).offset(offset))).all()
-    return {"items": [{"execution_id": r.id, "temporal_workflow_id": r.temporal_workflow_id,
-                       "temporal_run_id": r.temporal_run_id, "started_at": r.started_at, "status": r.status}
-                      for r in runs], "total": total, "limit": limit, "offset": offset}
+    return {"items": [RunPublic.from_row(r) for r in runs], "total": total, "limit": limit, "offset": offset}
 
 
-@router.put("/{schedule_id}", response_model=sch.ScheduleDetail,
+@router.put("/{schedule_id}", response_model=ScheduleDetail,
             responses={422: {"description": "invalid cron, time zone, times, version or inputs"}})
-async def update_schedule(schedule_id: ScheduleId, body: sch.ScheduleUpdateBody, principal: WriteUser,
-                          session: SessionDep, state: StateDep) -> dict:
+async def update_schedule(schedule_id: ScheduleId, body: ScheduleUpdate, principal: WriteUser,
+                          session: SessionDep, state: StateDep) -> ScheduleDetail:
     """Replaces what is given; Temporal swaps the schedule atomically, so no run
     is dropped or started twice by the update."""
     row = await _load(session, principal, schedule_id)
@@ -165,9 +153,9 @@ async def update_schedule(schedule_id: ScheduleId, body: sch.ScheduleUpdateBody,
         await cron.check_crons(state.temporal, body.spec.cron_expressions)
     name = await sch.owner_name(session, row.owner_id)
 
-    def replace(inp: sch.ScheduleUpdateInput) -> ScheduleUpdate:
+    def replace(inp: ScheduleUpdateInput) -> TemporalScheduleUpdate:
         current = inp.description.schedule.state
-        return ScheduleUpdate(schedule=sch.temporal_schedule(row, plan, name, state.settings, current))
+        return TemporalScheduleUpdate(schedule=sch.temporal_schedule(row, plan, name, state.settings, current))
 
     try:
         await state.temporal.get_schedule_handle(row.temporal_schedule_id).update(replace)
@@ -187,16 +175,16 @@ async def delete_schedule(schedule_id: ScheduleId, principal: DeleteUser, sessio
     try:
         await state.temporal.get_schedule_handle(row.temporal_schedule_id).delete()
     except RPCError as err:
-        if err.status != sch.RPCStatusCode.NOT_FOUND:
+        if err.status != RPCStatusCode.NOT_FOUND:
             raise sch.temporal_error(err) from None
     row.deleted_at = row.updated_at = datetime.now(UTC)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{schedule_id}/pause", response_model=sch.ScheduleDetail)
+@router.post("/{schedule_id}/pause", response_model=ScheduleDetail)
 async def pause_schedule(schedule_id: ScheduleId, principal: WriteUser, session: SessionDep, state: StateDep,
-                         body: sch.PauseBody | None = None) -> dict:
+                         body: PauseRequest | None = None) -> ScheduleDetail:
     row = await _load(session, principal, schedule_id)
     note = (body.note if body else "") or f"paused by {principal.user.username}"
     try:
@@ -207,10 +195,10 @@ async def pause_schedule(schedule_id: ScheduleId, principal: WriteUser, session:
     return await _detail(session, state, row)
 
 
-@router.post("/{schedule_id}/unpause", response_model=sch.ScheduleDetail,
+@router.post("/{schedule_id}/unpause", response_model=ScheduleDetail,
              responses={409: {"description": "the schedule's workflow was deleted"}})
 async def unpause_schedule(schedule_id: ScheduleId, principal: WriteUser, session: SessionDep, state: StateDep,
-                           body: sch.PauseBody | None = None) -> dict:
+                           body: PauseRequest | None = None) -> ScheduleDetail:
     row = await _load(session, principal, schedule_id)
     await _live_workflow(session, row)
     note = (body.note if body else "") or f"unpaused by {principal.user.username}"
@@ -223,14 +211,14 @@ async def unpause_schedule(schedule_id: ScheduleId, principal: WriteUser, sessio
     return await _detail(session, state, row)
 
 
-@router.post("/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=sch.ScheduleDetail,
+@router.post("/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=ScheduleDetail,
              responses={409: {"description": "the schedule's workflow was deleted"}})
 async def trigger_schedule(schedule_id: ScheduleId, principal: ExecuteUser, session: SessionDep,
-                           state: StateDep, body: sch.TriggerBody | None = None) -> dict:
+                           state: StateDep, body: TriggerRequest | None = None) -> ScheduleDetail:
     """Starts one run now (even while paused)."""
     row = await _load(session, principal, schedule_id)
     await _live_workflow(session, row)
-    overlap = sch.OVERLAP[(body or sch.TriggerBody()).overlap]
+    overlap = sch.OVERLAP[(body or TriggerRequest()).overlap]
     try:
         await state.temporal.get_schedule_handle(row.temporal_schedule_id).trigger(overlap=overlap)
     except RPCError as err:
@@ -238,10 +226,10 @@ async def trigger_schedule(schedule_id: ScheduleId, principal: ExecuteUser, sess
     return await _detail(session, state, row)
 
 
-@router.post("/{schedule_id}/backfill", status_code=status.HTTP_202_ACCEPTED, response_model=sch.ScheduleDetail,
+@router.post("/{schedule_id}/backfill", status_code=status.HTTP_202_ACCEPTED, response_model=ScheduleDetail,
              responses={409: {"description": "the schedule's workflow was deleted"}})
-async def backfill_schedule(schedule_id: ScheduleId, body: sch.BackfillBody, principal: ExecuteUser,
-                            session: SessionDep, state: StateDep) -> dict:
+async def backfill_schedule(schedule_id: ScheduleId, body: BackfillRequest, principal: ExecuteUser,
+                            session: SessionDep, state: StateDep) -> ScheduleDetail:
     """Starts the runs the schedule would have started between the two times."""
     row = await _load(session, principal, schedule_id)
     await _live_workflow(session, row)

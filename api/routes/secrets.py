@@ -5,81 +5,25 @@ shared with (`role:<name>`) see its metadata and may use it; anyone else gets 40
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import DeleteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
 from api.access import owner_or_admin
 from api.errors import ApiError, not_found
-from api.schemas import Page, ResourceId, Strict
+from api.schemas.common import Page, ResourceId
+from api.schemas.secrets import SecretCreate, SecretPublic, SecretUpdate
 from core.db.base import new_id
 from core.db.models import Secret
 from credentials.access import Actor
 from credentials.keys import keyring
-from credentials.names import HOST_PATTERN, SECRET_NAME_PATTERN, SHARE_PATTERN, normalize_host
+from credentials.names import SECRET_NAME_PATTERN
 from credentials.store import set_value
 
 router = APIRouter(prefix="/api/v1/secrets", tags=["secrets"])
-MAX_VALUE_CHARS = 65536
-
-
-def _host(value: Any) -> Any:
-    return normalize_host(value) if isinstance(value, str) else value
-
-
-SecretName = Annotated[str, Field(pattern=SECRET_NAME_PATTERN,
-                                  description="referenced as {{ secrets.NAME }}: A-Z, 0-9, _; at most 64")]
-Share = Annotated[str, Field(pattern=SHARE_PATTERN, description="role:<name>")]
-Host = Annotated[str, BeforeValidator(_host), Field(max_length=253, pattern=HOST_PATTERN,
-                                                    description="a host name, IPv4 address or *.domain")]
-Value = Annotated[SecretStr, Field(min_length=1, max_length=MAX_VALUE_CHARS,
-                                   description="write-only: never returned")]
-Shares = Annotated[list[Share], Field(max_length=20, description="roles whose users may use it")]
-Hosts = Annotated[list[Host], Field(max_length=50, description="hosts it may be sent to; empty: any")]
-
-
-def _unique(values: list[str] | None) -> list[str] | None:
-    return None if values is None else list(dict.fromkeys(values))
-
-
-class SecretCreate(Strict):
-    name: SecretName
-    value: Value
-    description: str = Field("", max_length=2000)
-    shared_with: Shares = Field(default_factory=list)
-    allowed_hosts: Hosts = Field(default_factory=list)
-
-    _dedupe = field_validator("shared_with", "allowed_hosts")(classmethod(lambda cls, v: _unique(v)))
-
-
-class SecretUpdate(Strict):
-    """Only what is given changes."""
-
-    value: Value | None = None
-    description: str | None = Field(None, max_length=2000)
-    shared_with: Shares | None = None
-    allowed_hosts: Hosts | None = None
-
-    _dedupe = field_validator("shared_with", "allowed_hosts")(classmethod(lambda cls, v: _unique(v)))
-
-
-class SecretPublic(BaseModel):
-    """Metadata only: there is no value field, on purpose."""
-
-    model_config = ConfigDict(from_attributes=True)
-    id: str
-    name: str
-    owner_id: str
-    description: str
-    shared_with: list[str]
-    allowed_hosts: list[str]
-    created_at: datetime
-    updated_at: datetime
-    value_updated_at: datetime
 
 
 def _visible(principal: Principal):

@@ -16,10 +16,8 @@ from api.approvers import resolve_definition
 from api.definitions import check_privileges, mermaid, validate_or_raise
 from api.deps import DeleteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
 from api.errors import not_found
-from api.schemas import (
-    MAX_INT, ResourceId, VersionNumber,
-    Page, ValidationReport, VersionDetail, VersionPublic, WorkflowDetail, WorkflowPublic,
-)
+from api.schemas.common import MAX_INT, Page, ResourceId, VersionNumber
+from api.schemas.workflows import ValidationReport, VersionDetail, VersionPublic, WorkflowDetail, WorkflowPublic
 from core.db.models import Workflow, WorkflowVersion
 
 log = logging.getLogger(__name__)
@@ -65,7 +63,7 @@ async def list_workflows(
              responses={422: {"description": "every problem of the definition, or secrets the saver "
                                              "may not use"}})
 async def create_workflow(definition: DefinitionBody, principal: WriteUser, session: SessionDep,
-                          state: StateDep, request: Request) -> dict:
+                          state: StateDep, request: Request) -> WorkflowDetail:
     parsed = await validate_or_raise(definition)
     types, privileged = check_privileges(definition, principal)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
@@ -77,7 +75,7 @@ async def create_workflow(definition: DefinitionBody, principal: WriteUser, sess
     session.add(_version(wf, 1, definition, parsed.inputs, types, privileged, principal, approver_ids))
     await session.commit()
     request.scope["agentic.resource"] = ("workflows", wf.id)
-    return _detail(wf, definition)
+    return WorkflowDetail.of(wf, definition=definition)
 
 
 @router.post("/validate", response_model=ValidationReport,
@@ -90,15 +88,15 @@ async def validate(definition: DefinitionBody, principal: ReadUser, session: Ses
 
 
 @router.get("/{workflow_id}", response_model=WorkflowDetail)
-async def get_workflow(workflow_id: ResourceId, principal: ReadUser, session: SessionDep) -> dict:
+async def get_workflow(workflow_id: ResourceId, principal: ReadUser, session: SessionDep) -> WorkflowDetail:
     wf = await load_workflow(session, principal, workflow_id)
-    return _detail(wf, (await _load_version(session, wf, wf.latest_version)).definition)
+    return WorkflowDetail.of(wf, definition=(await _load_version(session, wf, wf.latest_version)).definition)
 
 
 @router.put("/{workflow_id}", response_model=WorkflowDetail,
             responses={422: {"description": "every problem of the definition"}})
 async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, principal: WriteUser,
-                          session: SessionDep, state: StateDep) -> dict:
+                          session: SessionDep, state: StateDep) -> WorkflowDetail:
     """Saves the definition as a new immutable version; running executions keep theirs."""
     wf = await load_workflow(session, principal, workflow_id)
     parsed = await validate_or_raise(definition)
@@ -114,7 +112,7 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
                          approver_ids))
     await session.commit()
     await _schedules_follow(session, state, principal, wf)
-    return _detail(wf, definition)
+    return WorkflowDetail.of(wf, definition=definition)
 
 
 @router.delete("/{workflow_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
@@ -175,10 +173,6 @@ def _version(wf: Workflow, number: int, definition: dict, inputs: dict | None, t
     return WorkflowVersion(workflow_id=wf.id, version=number, definition=definition, inputs_schema=inputs,
                            node_types=types, privileged=privileged, created_by=principal.id,
                            approver_ids=approver_ids)
-
-
-def _detail(wf: Workflow, definition: dict) -> dict:
-    return {**WorkflowPublic.model_validate(wf).model_dump(), "definition": definition}
 
 
 def _like_escape(text: str) -> str:

@@ -6,7 +6,10 @@ definition runs again; source and rerun link both ways."""
 from __future__ import annotations
 
 from .helpers import wait_finished
+from .test_debug import _wait_paused
 from .test_debug import counter  # noqa: F401 - the fixture
+
+REUSED = {"fetch": True, "prepare": True, "pick": False, "report": False}
 
 
 def definition(base: str, pick: str) -> dict:
@@ -62,6 +65,9 @@ async def test_rerun_latest_after_fix_and_original_with_override(api, make_user,
     assert final["nodes"]["pick"]["output"] == 2
     assert final["nodes"]["fetch"]["output"] == source["nodes"]["fetch"]["output"]
     assert final["nodes"]["prepare"]["output"] == {"n": 1}
+    # GET /executions/{id} says per node what the workflow does: reused or run, and the input digest
+    assert {node: summary["reused"] for node, summary in final["nodes"].items()} == REUSED
+    assert all(summary["input_digest"] for summary in final["nodes"].values())
     assert counter.hits == {"/rerun-fetch": 1, "/rerun-report": 1}  # fetch did not run again
 
     # the original definition with an input override
@@ -89,6 +95,14 @@ async def test_rerun_latest_after_fix_and_original_with_override(api, make_user,
     reused = [b["node_id"] for b in session["timeline"] if b["reused"]]
     assert reused == ["fetch", "prepare"]
     assert not any(b["kind"] == "enter" and b["node_id"] in ("fetch", "prepare") for b in session["timeline"])
+
+    # and so does the live progress while a rerun runs (held here at a breakpoint)
+    held = await api.post(f"/api/v1/executions/{source['id']}/rerun", headers=headers,
+                          json={"from_node": "pick", "definition": "latest", "breakpoints": ["report"]})
+    assert held.status_code == 202, held.text
+    paused = await _wait_paused(api, headers, held.json()["id"], "report")
+    assert {node: summary["reused"] for node, summary in paused["nodes"].items()} == REUSED
+    assert (await api.post(f"/api/v1/executions/{held.json()['id']}/cancel", headers=headers)).status_code == 202
 
 
 async def test_rerun_refuses_an_unfinished_or_unreusable_source(api, make_user, counter):  # noqa: F811

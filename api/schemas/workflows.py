@@ -1,0 +1,49 @@
+"""Workflows, their immutable versions, validation reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from api.schemas.common import FromRow
+
+
+class WorkflowPublic(FromRow):
+    id: str
+    owner_id: str
+    name: str
+    description: str
+    tags: list[str]
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WorkflowDetail(WorkflowPublic):
+    definition: dict[str, Any]
+
+
+class VersionPublic(FromRow):
+    workflow_id: str
+    version: int
+    created_by: str
+    created_at: datetime
+    node_types: list[str]
+    privileged: bool
+
+
+class VersionDetail(VersionPublic):
+    definition: dict[str, Any]
+
+
+class Issue(BaseModel):
+    code: str
+    path: str
+    message: str
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    issues: list[Issue]
