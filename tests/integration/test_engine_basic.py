@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -66,3 +67,26 @@ async def test_failure_reports_node_and_summary(client, task_queue, worker):
     assert summary["status"] == "failed"
     assert summary["nodes"]["bad"]["error"]["code"] == "expression_error"
     assert summary["nodes"]["bad"]["attempts"] == 1
+
+
+async def test_a_retried_start_after_completion_finds_the_same_run(client, task_queue, worker):
+    """Issue 10.13: what the reconciler does after a crash between the start and
+    the row's update: the execution finished meanwhile; starting it again must
+    return that run, never run it a second time."""
+    from core.launch import Launch, start
+    from workflows.compiler import compile_definition
+    from workflows.registry import REGISTRY
+
+    plan = compile_definition(graph([node("only", "transform", {"output": 1})]), REGISTRY)
+    again = Launch(execution_id=f"retry-{task_queue}", plan=plan, record=False)
+    first = await start(client, again, task_queue)
+    assert (await first.result()).status == "succeeded"
+    second = await start(client, again, task_queue)
+    assert second.run_id == first.result_run_id
+    deadline = time.monotonic() + 10
+    while True:  # visibility lags a little behind the start
+        runs = [wf async for wf in client.list_workflows(f"WorkflowId = '{again.workflow_id}'")]
+        if runs or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.1)
+    assert len(runs) == 1

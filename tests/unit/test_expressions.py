@@ -421,3 +421,17 @@ def test_private_attribute_on_plain_object_blocked():
     assert render_string("{{ inputs.t.public }}", {"inputs": {"t": Thing()}}) == "p"
     with pytest.raises(ExpressionError, match="unsafe"):
         render_string("x {{ inputs.t._secret }}", {"inputs": {"t": Thing()}})
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("{{ inputs | attr(inputs.k) }}", "attr(<computed name>)"),  # the name is not known statically
+    ("{{ inputs | attr('_p') }}", "_p"),                           # a single underscore is private too
+    ("{{ inputs | attr('__class__') }}", "__class__"),
+])
+def test_attr_with_a_computed_or_private_name_is_flagged_statically(text, flagged):
+    """Issue 10.14: the static layer, not only the runtime sandbox, refuses these."""
+    assert flagged in analyze(text).unsafe
+
+
+def test_attr_with_a_public_literal_name_is_not_flagged():
+    assert analyze("{{ inputs | attr('items') }}").unsafe == []
