@@ -438,7 +438,24 @@ class GraphWorkflow:
         if self._notifications:  # the approvals mirror must not stay "pending"
             await workflow.wait(self._notifications, timeout=600)
         if self._inp.record:
+            await self._record_final()
+
+    async def _record_final(self) -> None:
+        """The outcome is fixed: record it and close with it. A cancel that
+        arrives while the record runs would otherwise close the run CANCELED
+        after its row says succeeded or failed; it comes too late, so it is
+        absorbed and the run closes with the outcome it recorded."""
+        if not workflow.patched("final-record-shielded"):
             await self._record()
+            return
+        record = asyncio.ensure_future(self._record())
+        try:
+            await asyncio.shield(record)
+        except asyncio.CancelledError:
+            if self._status == "cancelled":
+                raise
+            workflow.logger.info("cancel after the outcome (%s) was fixed: ignored", self._status)
+            await record
 
     async def _record(self) -> None:
         await workflow.execute_activity(
