@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
@@ -40,12 +42,13 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
                           session: SessionDep, state: StateDep, request: Request,
                           idempotency_key: IdempotencyKey = None) -> ExecutionAccepted:
     wf = await load_workflow(session, principal, workflow_id)
-    if idempotency_key and (same := await _by_key(session, principal.id, idempotency_key)):
-        return _same_request(same, wf.id, state)
-    prepared = await starts.prepare(session, principal, wf, body.version, body.inputs, state.settings)
-    row = starts.new_row(prepared, principal, idempotency_key=idempotency_key,
-                         options=debug_options(body.debug, prepared.plan))
     owner_id, wf_id = principal.id, wf.id  # a failed commit expires loaded objects
+    request_digest = _digest(wf_id, body)
+    if idempotency_key and (same := await _by_key(session, principal.id, idempotency_key)):
+        return await _same_request(same, wf_id, request_digest, state)
+    prepared = await starts.prepare(session, principal, wf, body.version, body.inputs, state.settings)
+    options = {**(debug_options(body.debug, prepared.plan) or {}), "request": request_digest}
+    row = starts.new_row(prepared, principal, idempotency_key=idempotency_key, options=options)
     try:
         await starts.accept(session, state, request, row)
     except IntegrityError:  # a concurrent request with the same Idempotency-Key won
@@ -53,7 +56,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
         same = await _by_key(session, owner_id, idempotency_key or "")
         if same is None:
             raise
-        return _same_request(same, wf_id, state)
+        return await _same_request(same, wf_id, request_digest, state)
     return ExecutionAccepted.from_row(row, state.settings)
 
 
@@ -160,10 +163,26 @@ async def _by_key(session, owner_id: str, key: str) -> Execution | None:
         Execution.owner_id == owner_id, Execution.idempotency_key == key))
 
 
-def _same_request(row: Execution, workflow_id: str, state) -> ExecutionAccepted:
-    if row.workflow_id != workflow_id:
-        raise ApiError(409, "idempotency_key_reused", "this Idempotency-Key was used for another workflow")
-    return ExecutionAccepted.from_row(row, state.settings)
+def _digest(workflow_id: str, body: ExecutionCreate) -> str:
+    """What makes two starts the same request (the IETF Idempotency-Key draft)."""
+    request = {"workflow_id": workflow_id, **body.model_dump(mode="json")}
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+async def _same_request(row: Execution, workflow_id: str, request_digest: str, state) -> ExecutionAccepted:
+    """The execution the key started, as it is now; a key reused for another
+    request (another workflow, version, inputs or options) is refused."""
+    recorded = (row.options or {}).get("request")
+    # A row accepted before requests were fingerprinted: the workflow must match.
+    if (recorded or row.workflow_id) != (request_digest if recorded else workflow_id):
+        raise ApiError(422, "idempotency_key_reused",
+                       "this Idempotency-Key was used for a different request (workflow, version, inputs "
+                       "or options); use a new key for a new request")
+    answer = ExecutionAccepted.from_row(row, state.settings)
+    progress = await _live_progress(state, row)
+    if progress is not None and progress.status not in ("running", "awaiting_approval"):
+        answer.status = progress.status  # finished, its record on the way
+    return answer
 
 
 async def _page(session, principal, state, workflow_id, status_, after, before, limit, offset) -> dict:

@@ -142,7 +142,27 @@ async def test_idempotency_key_returns_the_same_execution(api, user, app):
     assert again.json()["id"] == responses[0].json()["id"]
     other = (await api.post("/api/v1/workflows", json=three_nodes(), headers=headers)).json()
     assert_error(await api.post(f"/api/v1/workflows/{other['id']}/executions", json={"inputs": {"who": "x"}},
-                                headers=keyed), 409, "idempotency_key_reused")
+                                headers=keyed), 422, "idempotency_key_reused")
+
+
+async def test_idempotency_key_with_another_body_is_refused_and_a_replay_shows_the_current_status(api, user):
+    """Issue 10.2: the same key with other inputs must not answer with the
+    earlier execution (its inputs silently ignored)."""
+    from .helpers import wait_finished
+
+    _, headers = user
+    wf = (await api.post("/api/v1/workflows", json=three_nodes(), headers=headers)).json()
+    url = f"/api/v1/workflows/{wf['id']}/executions"
+    keyed = {**headers, "Idempotency-Key": f"key-{wf['id']}"}
+    first = await api.post(url, json={"inputs": {"who": "x"}}, headers=keyed)
+    assert first.status_code == 202, first.text
+    for other in ({"inputs": {"who": "y"}}, {"inputs": {"who": "x"}, "version": 1},
+                  {"inputs": {"who": "x"}, "debug": {"breakpoints": ["greet"]}}):
+        assert_error(await api.post(url, json=other, headers=keyed), 422, "idempotency_key_reused")
+    await wait_finished(api, first.json()["id"], headers)
+    replay = await api.post(url, json={"inputs": {"who": "x"}}, headers=keyed)
+    assert replay.status_code == 202 and replay.json()["id"] == first.json()["id"]
+    assert replay.json()["status"] == "succeeded"
 
 
 async def test_cancel_and_result_conflicts(api, user):
