@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, status
+from sqlalchemy.exc import DBAPIError
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
@@ -31,6 +32,7 @@ from core import execution_state
 from core.db.models import Execution
 
 router = APIRouter(tags=["executions"])
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT found the row locked
 # A closed run's query is answered by a worker replaying it.
 QUERY_TIMEOUT = timedelta(seconds=10)
 
@@ -38,7 +40,8 @@ QUERY_TIMEOUT = timedelta(seconds=10)
 @router.post("/api/v1/executions/{execution_id}/reset", status_code=status.HTTP_202_ACCEPTED,
              response_model=ResetAccepted,
              responses={409: {"description": "the node never started in this run's history, it is inside a "
-                                             "sub-workflow, or the execution has not started"},
+                                             "sub-workflow, the execution has not started, or another "
+                                             "reset of it is in progress"},
                         422: {"description": "the execution's plan has no such node"}})
 async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal: ExecuteUser,
                           session: SessionDep, state: StateDep) -> ResetAccepted:
@@ -46,6 +49,7 @@ async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal
     completed before `node_id` was scheduled: nodes that finished before that
     point keep their results; the node and everything after it run again."""
     row = await load_execution(session, principal, execution_id)
+    await _lock_for_reset(session, row)
     plan = row.plan or {}
     node = next((n for n in plan.get("nodes", []) if n.get("id") == body.node_id), None)
     if node is None:
@@ -88,6 +92,20 @@ async def reset_execution(execution_id: ResourceId, body: ResetCreate, principal
     await session.commit()
     return ResetAccepted.from_row(row, state.settings, status="running", node_id=body.node_id,
                                   previous_run_id=previous, temporal_run_id=new_run, reset_event_id=event_id)
+
+
+async def _lock_for_reset(session, row: Execution) -> None:
+    """One reset at a time per execution: the row stays locked until this
+    reset has moved it to its new run, and a concurrent one is refused at once
+    (it would reset a run that is being replaced and leave several running)."""
+    try:
+        await session.refresh(row, with_for_update={"nowait": True})
+    except DBAPIError as err:
+        if getattr(err.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        await session.rollback()
+        raise ApiError(409, "reset_in_progress", "another reset of this execution is in progress; "
+                       "read the execution again and retry") from None
 
 
 async def _node_starts(client, row: Execution) -> dict[str, int]:
