@@ -103,8 +103,11 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
     types, privileged = check_privileges(definition, principal)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
     approver_ids = await resolve_definition(session, definition)
-    # Row lock: two concurrent updates get consecutive version numbers.
+    # Row lock: two concurrent updates get consecutive version numbers, and a
+    # delete that committed while this one was validating is seen here.
     await session.refresh(wf, with_for_update=True)
+    if wf.deleted_at is not None:
+        raise not_found("workflow")
     wf.latest_version += 1
     wf.name, wf.description, wf.tags = parsed.name, parsed.description, parsed.tags
     wf.updated_at = datetime.now(UTC)
@@ -119,6 +122,9 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
 async def delete_workflow(workflow_id: ResourceId, principal: DeleteUser, session: SessionDep,
                           state: StateDep) -> Response:
     wf = await load_workflow(session, principal, workflow_id)
+    await session.refresh(wf, with_for_update=True)  # after an update in flight, never beside it
+    if wf.deleted_at is not None:
+        raise not_found("workflow")
     wf.deleted_at = datetime.now(UTC)
     await session.commit()
     try:  # its schedules are paused with the reason, not left to fail

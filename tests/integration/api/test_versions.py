@@ -50,3 +50,31 @@ async def test_versions_are_immutable_in_the_database(app, api, make_user):
         with pytest.raises(DBAPIError, match="immutable"):
             await conn.execute(text("UPDATE workflow_versions SET version = 5 WHERE workflow_id = :id"),
                                {"id": wf["id"]})
+
+
+async def test_an_update_racing_a_delete_never_stores_a_version_of_a_deleted_workflow(api, make_user, app):
+    """Issue 10.5e: the update validates (slowly, for a big definition) while a
+    delete commits; it must then answer 404, not add a version."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from core.db.models import Workflow, WorkflowVersion
+
+    _, headers = await make_user()
+    big = {"name": "big", "nodes": [{"id": f"n{i}", "type": "transform",
+                                      "config": {"output": "{{ inputs | length }} " + "x" * 200}}
+                                     for i in range(300)], "edges": []}
+    for _ in range(3):
+        wf = (await api.post("/api/v1/workflows", json={**big, "name": "race"}, headers=headers)).json()
+        put = asyncio.create_task(api.put(f"/api/v1/workflows/{wf['id']}", json=big, headers=headers))
+        await asyncio.sleep(0.02)  # the update is validating now
+        deleted = await api.delete(f"/api/v1/workflows/{wf['id']}", headers=headers)
+        updated = await put
+        assert deleted.status_code == 204 and updated.status_code in (200, 404), updated.text
+        async with app.state.agentic.sessions() as session:
+            row = await session.get(Workflow, wf["id"])
+            versions = (await session.scalars(select(WorkflowVersion).where(
+                WorkflowVersion.workflow_id == wf["id"]))).all()
+        assert all(v.created_at <= row.deleted_at for v in versions)
+        assert (updated.status_code == 200) == (len(versions) == 2)
