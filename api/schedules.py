@@ -184,7 +184,7 @@ async def pause(client: Client, session: AsyncSession, row: ScheduleRow, reason:
 async def workflow_deleted(session: AsyncSession, temporal: Any, wf: Workflow) -> int:
     """Pauses (not deletes) the schedules of a deleted workflow, saying why."""
     rows = (await session.scalars(select(ScheduleRow).where(
-        ScheduleRow.workflow_id == wf.id, ScheduleRow.deleted_at.is_(None)))).all()
+        ScheduleRow.workflow_id == wf.id, ScheduleRow.deleted_at.is_(None)).with_for_update())).all()
     client = temporal
     for row in rows:
         try:

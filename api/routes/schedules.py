@@ -17,7 +17,7 @@ from api import cron
 from api import schedules as sch
 from api.access import load_owned, load_workflow, visible
 from api.deps import DeleteUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
-from api.errors import ApiError
+from api.errors import ApiError, not_found
 from api.schemas.common import Page
 from api.schemas.schedules import (
     BackfillRequest, PauseRequest, RunPublic, ScheduleCreate, ScheduleDetail, SchedulePublic, ScheduleUpdate,
@@ -33,6 +33,17 @@ ScheduleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
 
 async def _load(session, principal: Principal, schedule_id: str) -> ScheduleRow:
     return await load_owned(session, principal, ScheduleRow, schedule_id, "schedule")
+
+
+async def _locked(session, principal: Principal, schedule_id: str) -> ScheduleRow:
+    """For a change: the row stays locked through the Temporal call and the
+    commit, so concurrent changes of one schedule happen one after the other
+    and the row ends as Temporal does (the SDK's update is describe-then-replace)."""
+    row = await _load(session, principal, schedule_id)
+    await session.refresh(row, with_for_update=True)
+    if row.deleted_at is not None:
+        raise not_found("schedule")
+    return row
 
 
 async def _detail(session, state, row: ScheduleRow) -> ScheduleDetail:
@@ -136,7 +147,7 @@ async def update_schedule(schedule_id: ScheduleId, body: ScheduleUpdate, princip
                           session: SessionDep, state: StateDep) -> ScheduleDetail:
     """Replaces what is given; Temporal swaps the schedule atomically, so no run
     is dropped or started twice by the update."""
-    row = await _load(session, principal, schedule_id)
+    row = await _locked(session, principal, schedule_id)
     wf = await _live_workflow(session, row)
     if body.version is not None:
         row.version = None if body.version == "latest" else body.version
@@ -171,7 +182,7 @@ async def update_schedule(schedule_id: ScheduleId, body: ScheduleUpdate, princip
 async def delete_schedule(schedule_id: ScheduleId, principal: DeleteUser, session: SessionDep,
                           state: StateDep) -> Response:
     """Deletes the Temporal Schedule; runs already started finish normally."""
-    row = await _load(session, principal, schedule_id)
+    row = await _locked(session, principal, schedule_id)
     try:
         await state.temporal.get_schedule_handle(row.temporal_schedule_id).delete()
     except RPCError as err:
@@ -185,7 +196,7 @@ async def delete_schedule(schedule_id: ScheduleId, principal: DeleteUser, sessio
 @router.post("/{schedule_id}/pause", response_model=ScheduleDetail)
 async def pause_schedule(schedule_id: ScheduleId, principal: WriteUser, session: SessionDep, state: StateDep,
                          body: PauseRequest | None = None) -> ScheduleDetail:
-    row = await _load(session, principal, schedule_id)
+    row = await _locked(session, principal, schedule_id)
     note = (body.note if body else "") or f"paused by {principal.user.username}"
     try:
         await sch.pause(state.temporal, session, row, note)
@@ -199,7 +210,7 @@ async def pause_schedule(schedule_id: ScheduleId, principal: WriteUser, session:
              responses={409: {"description": "the schedule's workflow was deleted"}})
 async def unpause_schedule(schedule_id: ScheduleId, principal: WriteUser, session: SessionDep, state: StateDep,
                            body: PauseRequest | None = None) -> ScheduleDetail:
-    row = await _load(session, principal, schedule_id)
+    row = await _locked(session, principal, schedule_id)
     await _live_workflow(session, row)
     note = (body.note if body else "") or f"unpaused by {principal.user.username}"
     try:

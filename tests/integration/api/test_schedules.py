@@ -325,3 +325,22 @@ async def test_cron_refusal_names_the_expression_and_stores_nothing(api, client,
     assert bad.status_code == 422 and bad.json()["error"]["details"][0]["path"] == "$.body.spec.cron_expressions[0]"
     assert (await api.get(f"{BASE}/{created['id']}", headers=headers)).json()["spec"]["cron_expressions"] == [NEVER]
     assert [s.id async for s in await client.list_schedules() if s.id.startswith(cron.PROBE_PREFIX)] == []
+
+
+async def test_concurrent_pause_and_unpause_leave_the_row_as_temporal_has_it(api, make_user, schedules, client):
+    """Issue 10.5c: each change of one schedule holds its row through the
+    Temporal call and the commit, so the stored state ends as Temporal's."""
+    import asyncio
+
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("race"))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    sid = created["id"]
+    for _ in range(5):
+        actions = ["pause", "unpause", "pause", "unpause", "pause"]
+        answers = await asyncio.gather(*(api.post(f"{BASE}/{sid}/{a}", json={}, headers=headers)
+                                         for a in actions))
+        assert {r.status_code for r in answers} == {200}, [r.text for r in answers]
+        stored = (await api.get(f"{BASE}/{sid}", headers=headers)).json()
+        desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+        assert stored["paused"] == desc.schedule.state.paused
