@@ -131,7 +131,7 @@ def temporal_error(err: RPCError) -> ApiError:
 
 # -- hooks called by the workflow routes ------------------------------------------
 
-async def follow_latest(session: AsyncSession, temporal: Any, principal: Principal, wf: Workflow,
+async def follow_latest(session: AsyncSession, client: Client, principal: Principal, wf: Workflow,
                         settings: ApiSettings) -> int:
     """A new version was saved: every live schedule following `latest` now runs it.
     Temporal's update replaces the action atomically: no run is dropped or doubled."""
@@ -139,7 +139,6 @@ async def follow_latest(session: AsyncSession, temporal: Any, principal: Princip
         ScheduleRow.workflow_id == wf.id, ScheduleRow.version.is_(None),
         ScheduleRow.deleted_at.is_(None)))).all()
     done = 0
-    client = temporal
     for row in rows:
         try:
             plan = await plan_for(session, principal, wf, row, settings)
@@ -181,11 +180,10 @@ async def pause(client: Client, session: AsyncSession, row: ScheduleRow, reason:
     row.paused, row.pause_reason, row.updated_at = True, reason, datetime.now(UTC)
 
 
-async def workflow_deleted(session: AsyncSession, temporal: Any, wf: Workflow) -> int:
+async def workflow_deleted(session: AsyncSession, client: Client, wf: Workflow) -> int:
     """Pauses (not deletes) the schedules of a deleted workflow, saying why."""
     rows = (await session.scalars(select(ScheduleRow).where(
         ScheduleRow.workflow_id == wf.id, ScheduleRow.deleted_at.is_(None)).with_for_update())).all()
-    client = temporal
     for row in rows:
         try:
             await pause(client, session, row, f"workflow {wf.id} was deleted")

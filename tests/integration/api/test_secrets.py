@@ -22,7 +22,7 @@ from credentials.crypto import Kek, Keyring, Sealed, unseal
 from credentials.keys import keyring
 from credentials.store import reveal, set_value
 from tests.integration.graphs import launch
-from tests.integration.local_server import LocalServer
+from tests.integration.local_server import server  # noqa: F401 - the fixture
 from workflows.compiler import compile_definition
 from workflows.registry import REGISTRY
 
@@ -31,15 +31,6 @@ from .helpers import wait_finished
 from .test_schedules import BASE as SCHEDULES, NEVER, schedules, wait_runs  # noqa: F401 - fixture
 
 SECRETS = "/api/v1/secrets"
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = LocalServer()
-    srv.thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
 
 
 @pytest.fixture
