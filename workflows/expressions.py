@@ -47,6 +47,10 @@ class Analysis:
     node_refs: set[str] = field(default_factory=set)
     unsafe: list[str] = field(default_factory=list)
     dynamic_node_access: bool = False
+    # Run inputs read by name (`inputs.x`, `inputs['x']`); whole_inputs: read as a
+    # whole or by a computed key (workflows/reuse.py digests what a node reads).
+    input_keys: set[str] = field(default_factory=set)
+    whole_inputs: bool = False
     # `{{ secrets.NAME }}` / `{{ secrets['NAME'] }}` straight in the template's
     # text; any other use of `secrets` (a filter, an operator, a loop...) is misuse.
     secret_refs: set[str] = field(default_factory=set)
@@ -75,6 +79,7 @@ def analyze(text: str) -> Analysis:
             name = arg.value if isinstance(arg, nodes.Const) else None
             if not isinstance(name, str) or name.startswith("_"):
                 result.unsafe.append(name if isinstance(name, str) else "attr(<computed name>)")
+    keyed_inputs: set[int] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         key = _static_key(node)
         if isinstance(key, str) and key.startswith("_"):
@@ -84,6 +89,11 @@ def analyze(text: str) -> Analysis:
                 result.node_refs.add(key)
             else:
                 result.dynamic_node_access = True
+        if isinstance(node.node, nodes.Name) and node.node.name == "inputs" and isinstance(key, str):
+            result.input_keys.add(key)
+            keyed_inputs.add(id(node.node))
+    result.whole_inputs = any(name.name == "inputs" and id(name) not in keyed_inputs
+                              for name in ast.find_all(nodes.Name))
     plain = _plain_secret_refs(ast)
     for name in ast.find_all(nodes.Name):
         if name.name == "secrets":

@@ -18,12 +18,9 @@ import hashlib
 import json
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
+from workflows.expressions import ExpressionError, analyze
 from workflows.plan import NodePlan, Plan
 
-_PARSER = ImmutableSandboxedEnvironment()  # parses only; evaluation is workflows/expressions.py
 ALL_INPUTS = None  # inputs_read(): an expression may read any input
 
 
@@ -50,22 +47,10 @@ def inputs_read(config: Any) -> frozenset[str] | None:
 @functools.lru_cache(maxsize=4096)
 def _inputs_in(text: str) -> frozenset[str] | None:
     try:
-        ast = _PARSER.parse(text)
-    except TemplateSyntaxError:
+        found = analyze(text)
+    except ExpressionError:
         return ALL_INPUTS  # cannot tell: assume everything
-    keyed: set[int] = set()
-    keys: set[str] = set()
-    for access in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        if isinstance(access.node, nodes.Name) and access.node.name == "inputs":
-            key = access.attr if isinstance(access, nodes.Getattr) else (
-                access.arg.value if isinstance(access.arg, nodes.Const) else None)
-            if not isinstance(key, str):
-                return ALL_INPUTS
-            keys.add(key)
-            keyed.add(id(access.node))
-    if any(name.name == "inputs" and id(name) not in keyed for name in ast.find_all(nodes.Name)):
-        return ALL_INPUTS
-    return frozenset(keys)
+    return ALL_INPUTS if found.whole_inputs else frozenset(found.input_keys)
 
 
 def _strings(value: Any):
