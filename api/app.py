@@ -15,7 +15,7 @@ from temporalio.client import Client
 from api import reconciler
 from api.errors import install_error_handlers
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
-from api.routes import auth, executions, health, workflows
+from api.routes import api_keys, auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.routes import secrets
@@ -67,7 +67,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     # Last added runs first: the audit log also sees requests rejected for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware)
-    for module in (health, auth, workflows, executions):
+    for module in (health, auth, api_keys, workflows, executions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(approvals.router, responses=ERROR_RESPONSES)
     app.include_router(schedules.router, responses=ERROR_RESPONSES)

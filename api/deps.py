@@ -10,6 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import api_keys
 from api.errors import ApiError
 from api.security import SCOPES, InvalidToken, TokenCodec, allowed_scopes
 from api.state import AppState
@@ -37,6 +38,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 class Principal:
     user: User
     scopes: frozenset[str]
+    # Set when the caller authenticated with an API key rather than a login's token.
+    api_key_id: str | None = None
 
     @property
     def id(self) -> str:
@@ -54,8 +57,16 @@ def _unauthorized(message: str, scopes: SecurityScopes) -> ApiError:
 
 
 async def authenticate(tokens: TokenCodec, session: AsyncSession, token: str) -> Principal | None:
-    """Who a token speaks for now, or None: a bad or expired token, an unknown or
-    disabled user, or a revoked token (its `ver` is not the user's token_version)."""
+    """Who a token or API key speaks for now, or None: a bad or expired token, an unknown
+    or disabled user, a revoked token (its `ver` is not the user's token_version), an
+    unknown, revoked or expired API key."""
+    if api_keys.is_api_key(token):
+        found = await api_keys.find_usable(session, token)
+        if found is None:
+            return None
+        key, user = found
+        return Principal(user=user, scopes=frozenset(key.scopes) & frozenset(allowed_scopes(user.is_admin)),
+                         api_key_id=key.id)
     try:
         claims = tokens.verify(token)
     except InvalidToken:
@@ -78,7 +89,7 @@ async def current_principal(
         raise _unauthorized("not authenticated", security_scopes)
     principal = await authenticate(state.tokens, session, token)
     if principal is None:
-        raise _unauthorized("invalid, expired or revoked token", security_scopes)
+        raise _unauthorized("invalid, expired or revoked token or API key", security_scopes)
     # The audit middleware reads who acted from the request scope.
     request.scope["agentic.actor"] = (principal.user.id, principal.user.username)
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
@@ -88,7 +99,16 @@ async def current_principal(
     return principal
 
 
+async def session_principal(principal: Annotated[Principal, Security(current_principal)]) -> Principal:
+    """A person's login, not an API key: what manages credentials (new keys, the password,
+    logout) is refused to keys, so a leaked key cannot mint keys that outlive it."""
+    if principal.api_key_id is not None:
+        raise ApiError(403, "login_required", "an API key cannot do this: use a login's access token")
+    return principal
+
+
 AnyUser = Annotated[Principal, Security(current_principal)]
+SessionUser = Annotated[Principal, Depends(session_principal)]
 ReadUser = Annotated[Principal, Security(current_principal, scopes=["read"])]
 WriteUser = Annotated[Principal, Security(current_principal, scopes=["write"])]
 ExecuteUser = Annotated[Principal, Security(current_principal, scopes=["execute"])]

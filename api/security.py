@@ -1,8 +1,10 @@
-"""Passwords (argon2id via pwdlib) and access tokens (JWT HS256 via joserfc)."""
+"""Passwords (argon2id via pwdlib), access tokens (JWT HS256 via joserfc) and the
+opaque random tokens behind API keys and refresh tokens."""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 import uuid
 from collections.abc import Sequence
@@ -41,6 +43,17 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 
 def allowed_scopes(is_admin: bool) -> list[str]:
     return [*USER_SCOPES, "admin"] if is_admin else list(USER_SCOPES)
+
+
+def opaque_token(prefix: str) -> str:
+    """`prefix` + 256 random bits (43 base64url characters)."""
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What is stored of an opaque token. A plain SHA-256 is right here (unlike for
+    passwords): the token is 256 random bits, so there is nothing to guess from it."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class InvalidToken(Exception):

@@ -31,6 +31,14 @@ class ApiSettings(Settings):
         None, ge=1, le=MAX_TOKEN_LIFETIME_MINUTES,
         description="tokens living longer (exp - iat) are refused; unset: jwt_expiry_minutes")
 
+    # Refresh tokens (api/refresh_tokens.py): each one lives refresh_expiry_hours (using it
+    # gives a new one), and no chain outlives the password login that began it by more than
+    # refresh_session_max_hours.
+    refresh_expiry_hours: float = Field(7 * 24, gt=0, le=90 * 24,
+                                        description="a refresh token unused this long expires")
+    refresh_session_max_hours: float = Field(
+        30 * 24, gt=0, le=365 * 24, description="a login's refresh chain ends this long after the login")
+
     # Throttling of the endpoints anyone may call (api/throttle.py, api/lockout.py).
     # Per client address and per API process (memory); account locks are shared (database).
     register_per_minute: int = Field(5, ge=1, description="registrations per client address per minute")

@@ -1,5 +1,5 @@
-"""/api/v1/auth: register, token (OAuth2 password flow), logout, me, and (admin) a user's
-roles and the revocation of a user's tokens."""
+"""/api/v1/auth: register, token (OAuth2 password flow), refresh, logout, password, me, and
+(admin) a user's roles and the revocation of a user's tokens. API keys: routes/api_keys.py."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import AdminUser, AnyUser, SessionDep, StateDep
+from api import api_keys, refresh_tokens
+from api.deps import AdminUser, AnyUser, SessionDep, SessionUser, StateDep
 from api.errors import ApiError, not_found
-from api.schemas.auth import Me, RolesUpdate, Token, UserCreate, UserPublic
+from api.refresh_tokens import RefreshPolicy, RefreshRefused
+from api.schemas.auth import Me, PasswordChange, RefreshRequest, RolesUpdate, Token, UserCreate, UserPublic
 from api.schemas.common import ResourceId
 from api.security import allowed_scopes, hash_password, verify_password
+from api.state import AppState
 from api.throttle import client_address, rate_limited
 from core.db.models import User
 
@@ -69,31 +72,78 @@ async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: 
     if refused:
         raise ApiError(403, "insufficient_scope", f"scope(s) not allowed: {', '.join(refused)}")
     scopes = sorted(set(wanted))
+    chain = await refresh_tokens.start_family(session, user, scopes, RefreshPolicy.from_settings(state.settings))
+    await session.commit()
+    return _token_pair(state, user, scopes, chain)
+
+
+def _token_pair(state: AppState, user: User, scopes: list[str], refresh: refresh_tokens.Issued) -> Token:
     return Token(access_token=state.tokens.issue(user.id, scopes, user.token_version),
-                 expires_in=state.tokens.expiry_s, scope=" ".join(scopes))
+                 expires_in=state.tokens.expiry_s, scope=" ".join(scopes),
+                 refresh_token=refresh.token, refresh_expires_in=refresh.expires_in)
 
 
-async def _revoke_tokens(session: AsyncSession, user_id: str) -> bool:
-    """Every token issued so far carries the old version and is refused from now on."""
+@router.post("/refresh", response_model=Token,
+             responses={401: {"description": "unknown, expired, used or revoked refresh token"}})
+async def refresh(body: RefreshRequest, session: SessionDep, state: StateDep, request: Request) -> Token:
+    """A new access token and a new refresh token for a refresh token, which is used up.
+    Presenting a used refresh token again revokes every token descended from its login."""
+    try:
+        user, scopes, issued = await refresh_tokens.rotate(session, body.refresh_token,
+                                                           RefreshPolicy.from_settings(state.settings))
+    except RefreshRefused:
+        raise ApiError(401, "invalid_refresh_token", "invalid, expired, used or revoked refresh token") from None
+    request.scope["agentic.actor"] = (user.id, user.username)
+    return _token_pair(state, user, scopes, issued)
+
+
+async def _revoke_tokens(session: AsyncSession, user_id: str, *, api_keys_too: bool = False) -> bool:
+    """Every access token issued so far carries the old version and is refused from
+    now on; every refresh token (and, when asked, every API key) is revoked."""
     bumped = await session.execute(
         update(User).where(User.id == user_id).values(token_version=User.token_version + 1))
+    await refresh_tokens.revoke_all(session, user_id)
+    if api_keys_too:
+        await api_keys.revoke_all(session, user_id)
     await session.commit()
     return bumped.rowcount == 1
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(principal: AnyUser, session: SessionDep) -> None:
-    """Revokes every token of the caller (all devices), this one included."""
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT,
+             responses={403: {"description": "called with an API key (`login_required`)"}})
+async def logout(principal: SessionUser, session: SessionDep) -> None:
+    """Revokes every access and refresh token of the caller (all devices), this one
+    included. The caller's API keys keep working (machines are not logged out)."""
     await _revoke_tokens(session, principal.id)
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT,
+             responses={403: {"description": "wrong current password, or called with an API key"},
+                        429: {"description": "too many failed attempts for this account"}})
+async def change_password(body: PasswordChange, principal: SessionUser, session: SessionDep,
+                          state: StateDep) -> None:
+    """Changes the caller's password and ends every session (access and refresh tokens,
+    this one included); API keys keep working. Failures count towards the account's
+    login lock, so a stolen access token cannot be used to guess the password."""
+    user, locks = principal.user, state.throttle.locks
+    if (wait := locks.wait_s(user, user.username)) is not None:
+        raise rate_limited("too many failed logins for this username", wait)
+    if not verify_password(body.current_password, user.password_hash):
+        await locks.failed(session, user.username)
+        raise ApiError(403, "wrong_password", "the current password is wrong")
+    user.password_hash = hash_password(body.new_password)
+    user.failed_logins, user.locked_until = 0, None
+    await _revoke_tokens(session, user.id)
 
 
 @router.post("/users/{user_id}/revoke-tokens", status_code=status.HTTP_204_NO_CONTENT,
              responses={404: {"description": "unknown user"}})
 async def revoke_tokens(user_id: ResourceId, principal: AdminUser, session: SessionDep,
                         request: Request) -> None:
-    """Revokes every token of a user (admin only); the user may log in again."""
+    """Revokes every access token, refresh token and API key of a user (admin only):
+    the button for a compromised account. The user may log in again."""
     request.scope["agentic.resource"] = ("users", user_id)
-    if not await _revoke_tokens(session, user_id):
+    if not await _revoke_tokens(session, user_id, api_keys_too=True):
         raise not_found("user")
 
 

@@ -48,3 +48,15 @@ class Token(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     scope: str
+    refresh_token: str = Field(description="exchange it at POST /api/v1/auth/refresh for a new pair; "
+                                           "usable once")
+    refresh_expires_in: int = Field(description="seconds the refresh token stays usable")
+
+
+class RefreshRequest(Strict):
+    refresh_token: str = Field(max_length=100)
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)

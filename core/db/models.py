@@ -39,6 +39,47 @@ class User(Base):
     __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
 
 
+class ApiKey(Base):
+    """A long-lived credential for a machine: only the SHA-256 of the key is kept
+    (the key is 256 random bits, so a fast hash is enough), with its first characters
+    to recognise it by. Revoking keeps the row (revoked_at), for the record."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    created_at: Mapped[datetime] = created_column()
+    last_used_at: Mapped[datetime | None] = ts_column()
+    expires_at: Mapped[datetime | None] = ts_column()
+    revoked_at: Mapped[datetime | None] = ts_column()
+
+    __table_args__ = (Index("ix_api_keys_user_created", "user_id", "created_at"),)
+
+
+class RefreshToken(Base):
+    """One link of a login's refresh chain (its family). Only the SHA-256 of the
+    token is kept. A used link stays until the family expires, so presenting it
+    again is recognised as reuse (and ends the family)."""
+
+    __tablename__ = "refresh_tokens"
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    family_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    # users.token_version at the login: a bump (logout, revoke, password change) ends the family.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = created_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The login's absolute end: no refresh carries a session past it.
+    family_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = ts_column()
+    revoked_at: Mapped[datetime | None] = ts_column()
+
+
 class Workflow(Base):
     __tablename__ = "workflows"
     id: Mapped[str] = id_column()

@@ -1,4 +1,5 @@
-"""The access matrix: every route x (anonymous, wrong scope, other user, owner, admin)."""
+"""The access matrix: every route x (anonymous, wrong scope, other user, owner, admin),
+and again with API keys (a key with the route's scope, a key with another)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from .helpers import wait_finished
 @dataclass(frozen=True)
 class Route:
     method: str
-    path: str  # {wf} and {ex} are filled with the owner's resources, {user} with the owner's id
+    path: str  # {wf}, {ex} and {key} are filled with the owner's resources, {user} with the owner's id
     scope: str | None  # the scope the route requires (None: any valid token)
     ok: int
-    needs: str = "wf"  # "none", "wf", "done" (finished execution), "running"
+    needs: str = "wf"  # "none", "wf", "done" (finished execution), "running", "key" (an API key)
     body: dict | None = None
     listing: bool = False  # other users get 200 without the owner's items
     admin_only: bool = False
+    by_key: int | None = None  # what an API key with the route's scope gets, when not `ok`
 
 
 ROUTES = [
@@ -43,7 +45,12 @@ ROUTES = [
     Route("POST", "/api/v1/executions/{ex}/terminate", "admin", 202, needs="running", admin_only=True),
     Route("PUT", "/api/v1/auth/users/{user}/roles", "admin", 200, needs="none", body={"roles": ["lead"]},
           admin_only=True),
+    Route("POST", "/api/v1/auth/api-keys", None, 201, needs="none", body={"name": "ci", "scopes": ["read"]},
+          by_key=403),
+    Route("GET", "/api/v1/auth/api-keys", None, 200, needs="key", listing=True),
+    Route("DELETE", "/api/v1/auth/api-keys/{key}", None, 204, needs="key"),
 ]
+KEYS = "/api/v1/auth/api-keys"
 WRONG_SCOPE = {"read": "write", "write": "read", "execute": "read", "delete": "read write", "admin": None}
 
 
@@ -64,11 +71,15 @@ async def people(api, admin_headers):
 
 async def owner_resources(api, people, needs: str) -> dict:
     if needs == "none":
-        return {"wf": "-", "ex": "-", "user": people["owner_id"]}
+        return {"wf": "-", "ex": "-", "key": "-", "user": people["owner_id"]}
     headers = people["owner"]
+    if needs == "key":
+        key = await api.post(KEYS, json={"name": "matrix", "scopes": ["read"]}, headers=headers)
+        assert key.status_code == 201, key.text
+        return {"wf": "-", "ex": "-", "key": key.json()["id"], "user": people["owner_id"]}
     definition = slow("running", 60) if needs == "running" else three_nodes()
     wf = (await api.post("/api/v1/workflows", json=definition, headers=headers)).json()
-    out = {"wf": wf["id"], "ex": "-", "user": people["owner_id"]}
+    out = {"wf": wf["id"], "ex": "-", "key": "-", "user": people["owner_id"]}
     if needs in ("done", "running"):
         body = {"inputs": {"who": "x"}} if needs == "done" else {}
         ex = await api.post(f"/api/v1/workflows/{wf['id']}/executions", json=body, headers=headers)
@@ -85,7 +96,7 @@ async def call(api, route: Route, ids: dict, headers: dict | None):
 
 
 def contains(response, ids: dict) -> bool:
-    return any(item["id"] in (ids["wf"], ids["ex"]) for item in response.json()["items"])
+    return any(item["id"] in (ids["wf"], ids["ex"], ids["key"]) for item in response.json()["items"])
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
@@ -128,6 +139,42 @@ async def test_access(api, people, route):
     assert admin.status_code == route.ok, admin.text
     if route.listing:
         assert contains(admin, ids)
+
+
+async def api_key(api, headers: dict, scopes: list[str]) -> tuple[str, dict]:
+    response = await api.post(KEYS, json={"name": "matrix", "scopes": scopes}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["id"], {"Authorization": f"Bearer {response.json()['key']}"}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+async def test_access_with_api_keys(api, people, route):
+    """A key acts as its owner with its scopes only: the route's scope lets it in,
+    another scope gets 403; the same 404 for other users' resources."""
+    creator = people["admin" if route.admin_only else "owner"]
+    made = []
+    if route.scope is not None and WRONG_SCOPE[route.scope] is not None:
+        key_id, wrong = await api_key(api, creator, WRONG_SCOPE[route.scope].split())
+        made.append((creator, key_id))
+        ids = await owner_resources(api, people, route.needs)
+        denied = await call(api, route, ids, wrong)
+        assert denied.status_code == 403, denied.text
+        assert denied.json()["error"]["code"] == "insufficient_scope"
+    key_id, right = await api_key(api, creator, [route.scope or "read"])
+    made.append((creator, key_id))
+    ids = await owner_resources(api, people, route.needs)
+    answer = await call(api, route, ids, right)
+    assert answer.status_code == (route.by_key or route.ok), answer.text
+    if route.listing:
+        assert contains(answer, ids)
+    if "{" in route.path and not route.admin_only:
+        key_id, others = await api_key(api, people["other"], [route.scope or "read"])
+        made.append((people["other"], key_id))
+        ids = await owner_resources(api, people, route.needs)
+        other = await call(api, route, ids, others)
+        assert other.status_code == 404, other.text
+    for headers, key_id in made:  # live keys per user are limited
+        await api.delete(f"{KEYS}/{key_id}", headers=headers)
 
 
 async def test_admin_only_person_may_hold_admin_scope(api, people):

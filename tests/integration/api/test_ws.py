@@ -129,3 +129,24 @@ async def test_refused_for_a_revoked_token(api, make_user, ws_base):
         async with websockets.connect(f"{ws_base}/{eid}?token={token(headers)}"):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def test_an_api_key_watches_with_read_only_and_not_once_revoked(api, make_user, ws_base):
+    _, headers = await make_user()
+    eid = await start(api, headers)
+    await wait_finished(api, eid, headers)
+    keys = {}
+    for scopes in (["read"], ["execute"]):
+        made = await api.post("/api/v1/auth/api-keys", json={"name": "watch", "scopes": scopes}, headers=headers)
+        assert made.status_code == 201, made.text
+        keys[scopes[0]] = made.json()
+    events, _, _ = await collect(f"{ws_base}/{eid}", additional_headers={
+        "Authorization": f"Bearer {keys['read']['key']}"})
+    assert node_events(events) == EXPECTED
+    revoked = await api.delete(f"/api/v1/auth/api-keys/{keys['read']['id']}", headers=headers)
+    assert revoked.status_code == 204
+    for key in (keys["read"]["key"], keys["execute"]["key"]):  # revoked; without the read scope
+        with pytest.raises(InvalidStatus) as refused:
+            async with websockets.connect(f"{ws_base}/{eid}?token={key}"):
+                pass
+        assert refused.value.response.status_code == 403
