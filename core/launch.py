@@ -42,6 +42,7 @@ class Launch:
     meta: dict[str, Any] = field(default_factory=dict)
     template: str | None = None
     schedule_id: str | None = None
+    trigger: str = "cli"  # EXECUTION_TRIGGERS: what started it (a row says; runs without one: the CLI)
 
     @classmethod
     def from_row(cls, row: Execution) -> Launch:
@@ -54,6 +55,7 @@ class Launch:
             debug=DebugOptions.model_validate(options["debug"]) if options.get("debug") else None,
             reuse={k: NodeSummary.model_validate(v) for k, v in (options.get("reuse") or {}).items()},
             source_execution_id=row.source_execution_id, template=row.template_id,
+            schedule_id=row.schedule_id, trigger=row.trigger,
         )
 
     @property
