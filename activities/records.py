@@ -59,11 +59,14 @@ class _Recorder:
 
 # A scheduled run has no row until it records itself: the schedule put who and
 # what it runs into GraphInput.meta.
-META_COLUMNS = ("workflow_id", "version", "owner_id", "schedule_id", "started_by")
+META_COLUMNS = ("workflow_id", "version", "owner_id", "schedule_id", "started_by", "trigger")
 
 
 def _from_meta(meta: dict) -> dict:
-    return {key: meta[key] for key in META_COLUMNS if meta.get(key) is not None}
+    row = {key: meta[key] for key in META_COLUMNS if meta.get(key) is not None}
+    if row.get("schedule_id"):  # a schedule installed before its action said its trigger
+        row.setdefault("trigger", "schedule")
+    return row
 
 
 def _parse(stamp: str | None) -> datetime | None:

@@ -8,13 +8,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import func, select
 from temporalio.client import Client
 
 from api import reconciler
 from api.errors import install_error_handlers
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
+from api.query_params import known_query_parameters
 from api.routes import api_keys, auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
@@ -62,7 +63,8 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
             await engine.dispose()
 
     app = FastAPI(title="Agentic workflow platform", version="1.0.0", lifespan=lifespan,
-                  description="Workflows as graphs of nodes, run durably on Temporal.")
+                  description="Workflows as graphs of nodes, run durably on Temporal.",
+                  dependencies=[Depends(known_query_parameters)])  # unknown query parameters: 422
     install_error_handlers(app)
     # Last added runs first: the audit log also sees requests rejected for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -81,12 +81,13 @@ def temporal_policy(policy: PolicyBody) -> SchedulePolicy:
 
 def temporal_action(row: ScheduleRow, plan: Plan, owner_name: str | None,
                     settings: ApiSettings) -> ScheduleActionStartWorkflow:
-    """Each run records its own row at its start, filled from `meta`."""
+    """Each run records its own row at its start, filled from `meta`: the
+    schedule, trigger `schedule`, started by (and acting for) the schedule's owner."""
     meta = {"workflow_id": row.workflow_id, "version": plan.version or 0, "owner_id": row.owner_id,
-            "schedule_id": row.id, "started_by": owner_name}
+            "schedule_id": row.id, "started_by": owner_name, "trigger": "schedule"}
     return launch.schedule_action(launch.Launch(
         execution_id=f"sched-{row.id}", plan=plan, inputs=row.inputs, owner_id=row.owner_id,
-        started_by=owner_name, meta=meta, schedule_id=row.id), settings.temporal_task_queue)
+        started_by=owner_name, meta=meta, schedule_id=row.id, trigger="schedule"), settings.temporal_task_queue)
 
 
 def temporal_schedule(row: ScheduleRow, plan: Plan, owner_name: str | None, settings: ApiSettings,

@@ -30,7 +30,7 @@ from api.settings import ApiSettings
 from api.state import AppState
 from core import execution_state, launch
 from core.db.base import new_id
-from core.db.models import Execution, User, Workflow, WorkflowVersion
+from core.db.models import EXECUTION_TRIGGERS, Execution, User, Workflow, WorkflowVersion
 from core.temporal import temporal_workflow_id
 from workflows.plan import Plan
 from workflows.validation import validate_run_inputs
@@ -72,13 +72,17 @@ async def prepare(session: AsyncSession, principal: Principal, wf: Workflow, ver
     return Prepared(workflow=wf, version=number, inputs=inputs, plan=plan)
 
 
-def new_row(prepared: Prepared, principal: Principal, **extra: Any) -> Execution:
-    """The pending row of an accepted run (extra: gate, options, idempotency key...)."""
+def new_row(prepared: Prepared, principal: Principal, *, trigger: str, **extra: Any) -> Execution:
+    """The pending row of an accepted run (extra: gate, options, idempotency key,
+    source_execution_id...). `trigger`: what started it (EXECUTION_TRIGGERS),
+    said by every start path; the caller is who started it."""
+    if trigger not in EXECUTION_TRIGGERS:
+        raise ValueError(f"unknown trigger {trigger!r}")
     eid = new_id()
     return Execution(id=eid, workflow_id=prepared.workflow.id, version=prepared.version, owner_id=principal.id,
                      status=execution_state.PENDING, inputs=prepared.inputs,
                      plan=prepared.plan.model_dump(mode="json"), temporal_workflow_id=temporal_workflow_id(eid),
-                     started_by=principal.user.username, **extra)
+                     started_by=principal.user.username, trigger=trigger, **extra)
 
 
 async def accept(session: AsyncSession, state: AppState, request: Request, row: Execution) -> Execution:

@@ -18,6 +18,7 @@ from core.settings import get_settings
 from core.temporal import connect, ui_link
 from workflows import signatures
 from workflows.compiler import compile_definition
+from workflows.failures import summary_of
 from workflows.plan import TERMINAL_STATES, GraphResult
 from workflows.registry import REGISTRY
 from workflows.validation import DefinitionInvalid, validate_definition, validate_run_inputs
@@ -78,8 +79,8 @@ async def cmd_run(args) -> int:
         result = await handle.result()
         code = 0
     except WorkflowFailureError as err:
-        details = getattr(err.cause, "details", None)
-        result = GraphResult.model_validate(details[0]) if details else None
+        summary = summary_of(err.cause)
+        result = GraphResult.model_validate(summary) if summary else None
         failure = str(err.cause)  # e.g. a timeout or a termination: no summary attached
         code = 1
     finally:

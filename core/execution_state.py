@@ -26,6 +26,7 @@ from core.db.models import TERMINAL_EXECUTION_STATUSES as TERMINAL
 from core.db.models import Execution
 
 PENDING, RUNNING = "pending", "running"
+OUTSIDE_API = "cli"  # the trigger of a row the worker creates for a run the API never saw
 NEXT: dict[str, frozenset[str]] = {
     PENDING: frozenset({RUNNING, *TERMINAL}),
     RUNNING: frozenset({RUNNING, *TERMINAL}),
@@ -111,7 +112,8 @@ def recorded(values: dict[str, Any], *, execution_id: str, workflow_id: str, run
     """The worker's record of a run (status from the interpreter): an upsert
     keyed by execution id that writes an existing row only when it belongs to
     this Temporal workflow and the transition is allowed for this run; a run
-    started outside the API gets its row."""
+    started outside the API gets its row (a scheduled run's says so in
+    `new_row`; any other was started outside the API: trigger `cli`)."""
     status = values["status"]
     for_this_run = or_(Execution.temporal_run_id.is_(None), Execution.temporal_run_id == run_id)
     moves = or_(
@@ -121,7 +123,7 @@ def recorded(values: dict[str, Any], *, execution_id: str, workflow_id: str, run
     )
     return insert(Execution).values(
         id=execution_id, temporal_workflow_id=workflow_id, inputs={}, temporal_run_id=run_id,
-        **values, **new_row,
+        **values, **{"trigger": OUTSIDE_API, **new_row},
     ).on_conflict_do_update(index_elements=[Execution.id], set_={**values, "temporal_run_id": run_id},
                             where=and_(Execution.temporal_workflow_id == workflow_id, moves))
 
@@ -131,5 +133,5 @@ def placeholder(execution_id: str, workflow_id: str, run_id: str | None, started
     started outside it), so its approvals can be listed; never touches a row."""
     return insert(Execution).values(
         id=execution_id, temporal_workflow_id=workflow_id, temporal_run_id=run_id, inputs={},
-        status=RUNNING, started_by=started_by,
+        status=RUNNING, started_by=started_by, trigger=OUTSIDE_API,
     ).on_conflict_do_nothing()

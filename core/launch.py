@@ -19,7 +19,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.db.models import Execution
-from core.temporal import SA_OWNER, SA_TEMPLATE, SA_VERSION, SA_WORKFLOW_ID, temporal_workflow_id
+from core.temporal import SA_OWNER, SA_OWNER_NAME, SA_TEMPLATE, SA_VERSION, SA_WORKFLOW_ID, temporal_workflow_id
 from workflows import signatures
 from workflows.graph_workflow import WORKFLOW_NAME
 from workflows.plan import DebugOptions, GraphInput, GraphResult, NodeSummary, Plan
@@ -42,6 +42,7 @@ class Launch:
     meta: dict[str, Any] = field(default_factory=dict)
     template: str | None = None
     schedule_id: str | None = None
+    trigger: str = "cli"  # EXECUTION_TRIGGERS: what started it (a row says; runs without one: the CLI)
 
     @classmethod
     def from_row(cls, row: Execution) -> Launch:
@@ -54,6 +55,7 @@ class Launch:
             debug=DebugOptions.model_validate(options["debug"]) if options.get("debug") else None,
             reuse={k: NodeSummary.model_validate(v) for k, v in (options.get("reuse") or {}).items()},
             source_execution_id=row.source_execution_id, template=row.template_id,
+            schedule_id=row.schedule_id, trigger=row.trigger,
         )
 
     @property
@@ -74,17 +76,24 @@ class Launch:
             pairs.append(SearchAttributePair(SA_VERSION, self.plan.version))
         if self.owner_id:
             pairs.append(SearchAttributePair(SA_OWNER, self.owner_id))
+            if self.started_by:  # every platform run acts for whoever started it (a schedule's: its owner)
+                pairs.append(SearchAttributePair(SA_OWNER_NAME, self.started_by))
         if self.template:
             pairs.append(SearchAttributePair(SA_TEMPLATE, self.template))
         return TypedSearchAttributes(pairs)
 
     def memo(self) -> dict[str, Any]:
-        found = {"execution_id": self.execution_id, "schedule_id": self.schedule_id, "template": self.template}
+        """What the Web UI shows under Memo: the run's provenance (issue 10.11)."""
+        found = {"execution_id": self.execution_id, "trigger": self.trigger, "started_by": self.started_by,
+                 "schedule_id": self.schedule_id, "source_execution_id": self.source_execution_id,
+                 "template": self.template}
         return {"name": self.plan.name, **{k: v for k, v in found.items() if v}}
 
     def summary(self) -> str:
         """The run's title in the Temporal Web UI's list and on its page."""
         text = self.plan.name + (f" v{self.plan.version}" if self.plan.version else "")
+        if self.source_execution_id:
+            text += f" (rerun of {self.source_execution_id})"
         return text + (f" (schedule {self.schedule_id})" if self.schedule_id else "")
 
 

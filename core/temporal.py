@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from urllib.parse import quote
 
 from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
+from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DefaultFailureConverter, PayloadConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
+from workflows.failures import RunFailed
 
 # Custom search attributes: registered by the dev stack (`--search-attribute`)
 # and, on a real cluster, by the operator (docs/operations.md lists the commands).
@@ -18,12 +22,31 @@ SA_WORKFLOW_ID = SearchAttributeKey.for_keyword("AgenticWorkflowId")
 SA_VERSION = SearchAttributeKey.for_int("AgenticWorkflowVersion")
 SA_OWNER = SearchAttributeKey.for_keyword("AgenticOwner")
 SA_TEMPLATE = SearchAttributeKey.for_keyword("AgenticTemplate")
+# The owner's user name: what an operator types in the Web UI's filter
+# (AgenticOwner holds the user id, which nobody knows by heart).
+SA_OWNER_NAME = SearchAttributeKey.for_keyword("AgenticOwnerName")
 SEARCH_ATTRIBUTES = {
     SA_WORKFLOW_ID.name: "Keyword",
     SA_VERSION.name: "Int",
     SA_OWNER.name: "Keyword",
     SA_TEMPLATE.name: "Keyword",
+    SA_OWNER_NAME.name: "Keyword",
 }
+
+
+class FailureConverter(DefaultFailureConverter):
+    """A failed run's failure shows our code and message in the Web UI, not a
+    stack trace of the interpreter's and the SDK's frames (workflows/failures.py)."""
+
+    def to_failure(self, exception: BaseException, payload_converter: PayloadConverter,
+                   failure: Failure) -> None:
+        super().to_failure(exception, payload_converter, failure)
+        if isinstance(exception, RunFailed):
+            failure.stack_trace = ""
+
+
+# Every process (API, worker, CLI, replayers) uses this one converter.
+DATA_CONVERTER = dataclasses.replace(pydantic_data_converter, failure_converter_class=FailureConverter)
 
 
 EXECUTION_PREFIX = "exec-"  # Temporal workflow id = this + the platform's execution id
@@ -79,6 +102,6 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key,
         tls=tls,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         lazy=lazy,
     )

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
 
     from workflows.approval_desk import ApprovalDesk, ApprovalTimedOut
     from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision
+    from workflows.failures import LEGACY_TYPE, RunFailed
     from workflows import reuse, signatures
     from workflows.expressions import (
         ExpressionError, ExpressionLimitError, WorkflowSecrets, evaluate_condition, render_value,
@@ -135,8 +136,10 @@ class GraphWorkflow:
         if self._error is not None:
             self._status = "failed"
             await self._finish()
+            if workflow.patched("failure-carries-code"):  # workflows/failures.py
+                raise RunFailed(self._error, self._summary().model_dump(mode="json"))
             raise ApplicationError(self._error["message"], self._summary().model_dump(mode="json"),
-                                   type="GraphFailed", non_retryable=True)
+                                   type=LEGACY_TYPE, non_retryable=True)
         self._status = "succeeded"
         await self._finish()
         return self._summary()

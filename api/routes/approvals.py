@@ -91,7 +91,8 @@ async def request_run(workflow_id: ResourceId, body: GateCreate, principal: Exec
     gate = body.approval.model_dump(mode="json")
     gate = bind_config(gate, await resolve(session, [("$.approval", gate)]))
     # As for every start: the row (gate included) first, then the start.
-    row = await starts.accept(session, state, request, starts.new_row(prepared, principal, gate=gate))
+    row = starts.new_row(prepared, principal, trigger="approval_gate", gate=gate)
+    await starts.accept(session, state, request, row)
     approval_id = f"{row.id}:{GATE_NODE}"
     return GateAccepted.from_row(row, state.settings, approval_id=approval_id,
                                  link=approval_link(state.settings, approval_id),

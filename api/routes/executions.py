@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError, RPCStatusCode
@@ -23,7 +24,7 @@ from api.schemas.executions import (
     ActionAccepted, ExecutionAccepted, ExecutionCreate, ExecutionDetail, ExecutionPublic, ExecutionResult,
 )
 from core import execution_state
-from core.db.models import EXECUTION_STATUSES, TERMINAL_EXECUTION_STATUSES, Execution
+from core.db.models import EXECUTION_STATUSES, EXECUTION_TRIGGERS, TERMINAL_EXECUTION_STATUSES, Execution
 from core.temporal import unreachable
 from workflows.plan import GraphResult, NodeSummary
 
@@ -33,6 +34,8 @@ QUERY_TIMEOUT = timedelta(seconds=3)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                               pattern=r"^[\x21-\x7e]+$")]
 StatusFilter = Literal[EXECUTION_STATUSES]  # type: ignore[valid-type]
+TriggerFilter = Literal[EXECUTION_TRIGGERS]  # type: ignore[valid-type]
+ID_PATTERN = r"^[A-Za-z0-9_:-]+$"  # as ResourceId: a scheduled run's id has ":"
 
 
 @router.post("/api/v1/workflows/{workflow_id}/executions", status_code=status.HTTP_202_ACCEPTED,
@@ -48,7 +51,8 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
         return await _same_request(same, wf_id, request_digest, state)
     prepared = await starts.prepare(session, principal, wf, body.version, body.inputs, state.settings)
     options = {**(debug_options(body.debug, prepared.plan) or {}), "request": request_digest}
-    row = starts.new_row(prepared, principal, idempotency_key=idempotency_key, options=options)
+    row = starts.new_row(prepared, principal, trigger="api", idempotency_key=idempotency_key,
+                         options=options)
     try:
         await starts.accept(session, state, request, row)
     except IntegrityError:  # a concurrent request with the same Idempotency-Key won
@@ -60,28 +64,64 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
     return ExecutionAccepted.from_row(row, state.settings)
 
 
+@dataclass(frozen=True)
+class ExecutionFilters:
+    """What both execution lists filter by: status and provenance."""
+
+    status: str | None = None
+    trigger: str | None = None
+    schedule_id: str | None = None
+    source_execution_id: str | None = None
+    started_by: str | None = None
+
+    def apply(self, stmt):
+        for column, value in ((Execution.status, self.status), (Execution.trigger, self.trigger),
+                              (Execution.schedule_id, self.schedule_id),
+                              (Execution.source_execution_id, self.source_execution_id),
+                              (Execution.started_by, self.started_by)):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        return stmt
+
+
+def execution_filters(
+    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    trigger: Annotated[TriggerFilter | None, Query(description="what started the execution")] = None,
+    schedule_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN,
+                                             description="runs of this schedule, deleted or not")] = None,
+    source_execution_id: Annotated[str | None, Query(max_length=64, pattern=ID_PATTERN,
+                                                     description="reruns of this execution")] = None,
+    started_by: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+                                            description="user name")] = None,
+) -> ExecutionFilters:
+    return ExecutionFilters(status=status_, trigger=trigger, schedule_id=schedule_id,
+                            source_execution_id=source_execution_id,
+                            started_by=started_by.lower() if started_by else None)  # stored in lower case
+
+
+Filters = Annotated[ExecutionFilters, Depends(execution_filters)]
+
+
 @router.get("/api/v1/workflows/{workflow_id}/executions", response_model=Page[ExecutionPublic])
 async def list_workflow_executions(
-    workflow_id: ResourceId, principal: ReadUser, session: SessionDep, state: StateDep,
-    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    workflow_id: ResourceId, principal: ReadUser, session: SessionDep, state: StateDep, filters: Filters,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict:
     wf = await load_workflow(session, principal, workflow_id)
-    return await _page(session, principal, state, wf.id, status_, None, None, limit, offset)
+    return await _page(session, principal, state, wf.id, filters, None, None, limit, offset)
 
 
 @router.get("/api/v1/executions", response_model=Page[ExecutionPublic])
 async def list_executions(
-    principal: ReadUser, session: SessionDep, state: StateDep,
-    status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
+    principal: ReadUser, session: SessionDep, state: StateDep, filters: Filters,
     workflow_id: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     started_after: datetime | None = None,
     started_before: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict:
-    return await _page(session, principal, state, workflow_id, status_, started_after, started_before,
+    return await _page(session, principal, state, workflow_id, filters, started_after, started_before,
                        limit, offset)
 
 
@@ -185,12 +225,11 @@ async def _same_request(row: Execution, workflow_id: str, request_digest: str, s
     return answer
 
 
-async def _page(session, principal, state, workflow_id, status_, after, before, limit, offset) -> dict:
-    stmt = visible(select(Execution), Execution, principal)
+async def _page(session, principal, state, workflow_id, filters: ExecutionFilters, after, before,
+                limit, offset) -> dict:
+    stmt = filters.apply(visible(select(Execution), Execution, principal))
     if workflow_id:
         stmt = stmt.where(Execution.workflow_id == workflow_id)
-    if status_:
-        stmt = stmt.where(Execution.status == status_)
     if after:
         stmt = stmt.where(Execution.created_at >= after)
     if before:

@@ -40,7 +40,8 @@ async def rerun(execution_id: ResourceId, body: RerunCreate, principal: ExecuteU
                                          "input_overrides": body.input_overrides, "reused_nodes": list(reuse)}}
     if body.breakpoints:
         options["debug"] = {"breakpoints": body.breakpoints}
-    row = starts.new_row(prepared, principal, source_execution_id=source.id, options=options)
+    row = starts.new_row(prepared, principal, trigger="rerun", source_execution_id=source.id,
+                         options=options)
     await starts.accept(session, state, request, row)
     return RerunAccepted.from_row(row, state.settings, source_execution_id=source.id, from_node=body.from_node,
                                   definition=body.definition, reused_nodes=list(reuse))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import MAX_INT, FromRow, Strict
+from core.db.models import EXECUTION_TRIGGERS
 from core.settings import Settings
 from core.temporal import ui_link
 from workflows.plan import DebugOptions, NodeSummary
+
+Trigger = Literal[EXECUTION_TRIGGERS]  # type: ignore[valid-type]
 
 
 class ExecutionCreate(Strict):
@@ -52,6 +55,13 @@ class ExecutionPublic(_ExecutionRow):
     finished_at: datetime | None
     duration_ms: float | None
     error: dict[str, Any] | None
+    # Provenance: what started it, who (a user name; a schedule's runs: its
+    # owner), the schedule (kept after the schedule is deleted) and the
+    # execution a rerun comes from.
+    trigger: Trigger
+    started_by: str | None
+    schedule_id: str | None
+    source_execution_id: str | None
 
 
 class ExecutionDetail(ExecutionPublic):

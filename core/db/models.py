@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+    BigInteger, Boolean, DateTime, Enum, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
     UniqueConstraint, func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -17,6 +17,10 @@ from core.db.base import Base, created_column, id_column, ts_column
 
 EXECUTION_STATUSES = ("pending", "running", "succeeded", "failed", "cancelled", "terminated", "timed_out")
 TERMINAL_EXECUTION_STATUSES = frozenset({"succeeded", "failed", "cancelled", "terminated", "timed_out"})
+# What started an execution (executions.trigger): an API call, a schedule's
+# action, a rerun, an approval gate request, a template deploy, an agent's
+# tool, an inbound webhook, or a run started outside the API (the CLI).
+EXECUTION_TRIGGERS = ("api", "schedule", "rerun", "approval_gate", "template", "agent", "webhook", "cli")
 
 
 class User(Base):
@@ -148,7 +152,12 @@ class Execution(Base):
     # approval gate in front of the whole run, so the reconciler starts it as accepted.
     started_by: Mapped[str | None] = mapped_column(String(64))
     gate: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    schedule_id: Mapped[str | None] = mapped_column(String(64))  # a scheduled run
+    # A scheduled run: the platform schedule's id, kept (no foreign key, never
+    # cleared) after the schedule is deleted so its runs stay findable.
+    schedule_id: Mapped[str | None] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(
+        Enum(*EXECUTION_TRIGGERS, name="trigger", native_enum=False, create_constraint=True, length=16),
+        nullable=False)
 
     __table_args__ = (
         UniqueConstraint("owner_id", "idempotency_key"),
@@ -156,6 +165,7 @@ class Execution(Base):
         Index("ix_executions_owner_created", "owner_id", "created_at"),
         Index("ix_executions_workflow_created", "workflow_id", "created_at"),
         Index("ix_executions_status_created", "status", "created_at"),
+        Index("ix_executions_trigger_created", "trigger", "created_at"),
     )
 
 

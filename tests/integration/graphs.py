@@ -13,6 +13,7 @@ from temporalio.client import WorkflowFailureError
 from core.launch import start_graph
 from workflows import signatures
 from workflows.compiler import compile_definition
+from workflows.failures import summary_of
 from workflows.plan import DebugCommand, GraphInput
 from workflows.registry import REGISTRY
 
@@ -40,9 +41,9 @@ async def run(client, task_queue: str, definition: dict, inputs: dict | None = N
 async def failed_summary(client, task_queue, definition, inputs=None) -> dict:
     with pytest.raises(WorkflowFailureError) as caught:
         await run(client, task_queue, definition, inputs)
-    cause = caught.value.cause
-    assert cause.type == "GraphFailed"
-    return cause.details[0]
+    summary = summary_of(caught.value.cause)
+    assert summary is not None, caught.value.cause
+    return summary
 
 
 async def history_text(handle) -> str:

@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from tests.integration.graphs import graph, node, run
+from workflows.failures import summary_of
 
 
 async def test_sequential_chain_passes_outputs(client, task_queue, worker):
@@ -62,8 +63,10 @@ async def test_failure_reports_node_and_summary(client, task_queue, worker):
     with pytest.raises(WorkflowFailureError) as caught:
         await run(client, task_queue, definition, {})
     cause = caught.value.cause
-    assert cause.type == "GraphFailed"
-    summary = cause.details[0]
+    # Our code and message (workflows/failures.py), the structured error, then the summary.
+    assert (cause.type, cause.message, cause.non_retryable) == ("expression_error", cause.details[0]["message"], True)
+    assert cause.details[0]["node"] == "bad" and cause.details[0]["code"] == "expression_error"
+    summary = summary_of(cause)
     assert summary["status"] == "failed"
     assert summary["nodes"]["bad"]["error"]["code"] == "expression_error"
     assert summary["nodes"]["bad"]["attempts"] == 1

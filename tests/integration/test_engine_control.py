@@ -10,6 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from core.launch import start_graph
 from tests.integration.graphs import debug_command, graph, launch, node
 from workflows.compiler import compile_definition
+from workflows.failures import summary_of
 from workflows.plan import DebugOptions, GraphResult, NodeSummary
 from workflows.registry import REGISTRY
 from workflows.reuse import input_digest
@@ -145,7 +146,7 @@ async def test_bad_delay_fails_the_node_clearly(client, task_queue, worker, seco
                        [("d", "t")])
     with pytest.raises(WorkflowFailureError) as caught:
         await asyncio.wait_for(run(client, task_queue, definition, {"s": seconds}), 30)
-    summary = caught.value.cause.details[0]
+    summary = summary_of(caught.value.cause)
     assert summary["nodes"]["d"]["state"] == "failed"
     assert summary["nodes"]["d"]["error"]["code"] == "invalid_config"
     assert summary["nodes"]["t"]["state"] == "cancelled"

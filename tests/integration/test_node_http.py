@@ -10,6 +10,7 @@ from temporalio.client import WorkflowFailureError
 from cli.devserver import free_port
 from tests.integration.graphs import failed_summary, graph, history_text, node, run, start
 from tests.integration.local_server import server  # noqa: F401 - the fixture
+from workflows.failures import summary_of
 
 FAST_RETRY = {"max_attempts": 3, "initial_interval_s": 0.1, "backoff": 1.0, "max_interval_s": 0.1}
 
@@ -248,7 +249,7 @@ async def test_secret_echoed_in_error_is_scrubbed(client, task_queue, worker, se
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
 
-    call = caught.value.cause.details[0]["nodes"]["call"]
+    call = summary_of(caught.value.cause)["nodes"]["call"]
     assert call["error"]["code"] == "http_status"
     assert call["error"]["message"] == f"GET {url} answered 403: bad token ***"
     text = await history_text(handle)
@@ -309,7 +310,7 @@ async def test_redirect_cannot_escape_the_host_allow_list(client, task_queue, ma
     try:
         with pytest.raises(WorkflowFailureError) as caught:
             await handle.result()
-        call = caught.value.cause.details[0]["nodes"]["call"]
+        call = summary_of(caught.value.cause)["nodes"]["call"]
         assert call["error"]["code"] == "host_not_allowed"
     finally:
         assert server.hits(path + "/target") == [], "the request reached a host outside the allow-list"

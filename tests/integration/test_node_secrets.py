@@ -11,6 +11,7 @@ from temporalio.client import WorkflowFailureError
 from core.launch import start_graph
 from tests.integration.graphs import graph, history_text, node
 from workflows.compiler import compile_definition
+from workflows.failures import summary_of
 from workflows.registry import REGISTRY
 
 SECRET = "supersecretvalue"
@@ -37,7 +38,7 @@ async def test_forged_plan_reshaping_a_secret_is_refused_by_the_worker(
     handle = await start_graph(client, forged(output), {}, task_queue=task_queue)
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
-    summary = caught.value.cause.details[0]["nodes"]["leak"]
+    summary = summary_of(caught.value.cause)["nodes"]["leak"]
     assert summary["state"] == "failed"
     assert summary["error"]["code"] == "secret_not_allowed"
     assert summary["error"]["message"].startswith("$.config.output")

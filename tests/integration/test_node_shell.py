@@ -12,6 +12,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from tests.integration.graphs import failed_summary, graph, node, run, start
+from workflows.failures import summary_of
 
 FAST_RETRY = {"max_attempts": 2, "initial_interval_s": 0.1, "backoff": 1.0, "max_interval_s": 0.1}
 
@@ -201,7 +202,7 @@ async def test_not_executable(client, task_queue, worker, tmp_path, kind):
     handle = await start(client, task_queue, graph([shell_node("sh", {"argv": [argv0, "x"]}, retry=FAST_RETRY)]))
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
-    sh = caught.value.cause.details[0]["nodes"]["sh"]
+    sh = summary_of(caught.value.cause)["nodes"]["sh"]
     assert sh["state"] == "failed"
     assert sh["error"]["code"] == "shell_not_executable"
     assert sh["error"]["message"].startswith(f"cannot run {argv0!r}: ")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 async def row(app, **fields) -> str:
     eid = uuid.uuid4().hex
     async with app.state.agentic.sessions() as session:
-        session.add(Execution(id=eid, temporal_workflow_id=f"exec-{eid}", inputs={}, **fields))
+        session.add(Execution(id=eid, temporal_workflow_id=f"exec-{eid}", inputs={}, trigger="api", **fields))
         await session.commit()
     return eid
 

@@ -24,6 +24,7 @@ from credentials.store import reveal, set_value
 from tests.integration.graphs import launch
 from tests.integration.local_server import server  # noqa: F401 - the fixture
 from workflows.compiler import compile_definition
+from workflows.failures import summary_of
 from workflows.registry import REGISTRY
 
 from .conftest import ROOT, alembic, create_database, drop_database
@@ -89,7 +90,7 @@ async def start_forged(client, api_settings, definition: dict, owner_id: str | N
                                          id=f"exec-{eid}", task_queue=api_settings.temporal_task_queue)
     with pytest.raises(WorkflowFailureError) as caught:
         await handle.result()
-    return caught.value.cause.details[0]["nodes"]
+    return summary_of(caught.value.cause)["nodes"]
 
 
 def refused_names(response) -> tuple[str, list[tuple[str, str]]]:
