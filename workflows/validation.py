@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from workflows import graph, url_literals
 from workflows.dsl import EdgeSpec, NodeSpec, WorkflowDefinition
 from workflows.expressions import ROOT_NAMES, ExpressionError, analyze, is_template, iter_strings
-from workflows.issues import Issue, did_you_mean, hint, shown, sort_issues
+from workflows.issues import SHOWN_CHARS, Issue, did_you_mean, hint, path_part, shown, sort_issues
 from workflows.node_types import NodeType, secret_fields
 from workflows.plain_errors import plain_issues
 from workflows.secret_refs import use_problems
@@ -87,8 +87,8 @@ def _check_inputs_schema(schema: dict, path: str) -> list[Issue]:
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as err:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        return [Issue(code="invalid_inputs_schema", path=path + where, message=err.message)]
+        where = "".join(path_part(p) for p in err.absolute_path)
+        return [Issue(code="invalid_inputs_schema", path=path + where, message=_schema_message(err))]
     return []
 
 
@@ -100,10 +100,19 @@ def validate_run_inputs(schema: dict | None, inputs: Any, path: str = "$.inputs"
         return []
     validator = jsonschema.Draft202012Validator(schema)
     issues = []
-    for err in sorted(validator.iter_errors(inputs), key=lambda e: list(map(str, e.absolute_path))):
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        issues.append(Issue(code="invalid_run_inputs", path=path + where, message=err.message))
-    return issues
+    for err in validator.iter_errors(inputs):
+        where = "".join(path_part(p) for p in err.absolute_path)
+        issues.append(Issue(code="invalid_run_inputs", path=path + where, message=_schema_message(err)))
+    return sort_issues(issues)
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    """jsonschema's message, with the value it starts with cut short: inputs
+    may hold a megabyte, and the message would echo all of it."""
+    whole = repr(err.instance)
+    if len(whole) > SHOWN_CHARS and err.message.startswith(whole):
+        return shown(err.instance) + err.message[len(whole):]
+    return err.message
 
 
 class _GraphChecker:

@@ -864,3 +864,21 @@ def test_destinations_are_the_hosts_the_text_fixes():
         Destination("$.nodes[4].config.definition.nodes[0].config.url", "::1", 80),
     ]
     assert list(destinations(["not", "a", "definition"], REGISTRY)) == []
+
+
+def test_run_input_problems_sort_indices_by_number_and_do_not_echo_huge_values():
+    schema = {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}},
+                                               "who": {"type": "string", "maxLength": 3}}}
+    tags = ["ok"] * 12
+    tags[2], tags[10] = 2, 10
+    got = run_problems(schema, {"tags": tags, "who": "x" * 100_000})
+    assert [(p, m) for _, p, m in got] == [
+        ("$.inputs.tags[2]", "2 is not of type 'string'"),
+        ("$.inputs.tags[10]", "10 is not of type 'string'"),
+        ("$.inputs.who", "`" + "x" * 40 + "…` is too long"),
+    ]
+
+
+def test_an_inputs_schema_problem_does_not_echo_a_huge_value():
+    (problem,) = validate_definition(graph([node("a")], inputs={"type": "x" * 100_000}), REGISTRY)[1]
+    assert problem.path == "$.inputs.type" and len(problem.message) < 200

@@ -111,3 +111,16 @@ async def test_unknown_approvers_read_the_same_way(api, make_user):
         {"code": "unknown_approver", "path": "$.nodes[0].config.escalation[0].add_approvers[0]",
          "message": "nobody holds role `nobody-holds-this`"},
     ]
+
+
+async def test_run_inputs_problems_keep_their_shape_and_do_not_echo_huge_values(api, make_user):
+    _, headers = await make_user()
+    saved = await api.post(WORKFLOWS, json={
+        "name": "inputs", "inputs": {"type": "object", "properties": {"who": {"type": "string", "maxLength": 8}}},
+        "nodes": [{"id": "a", "type": "transform", "config": {"output": "{{ inputs.who }}"}}]}, headers=headers)
+    assert saved.status_code == 201, saved.text
+    error = refused(await api.post(f"{WORKFLOWS}/{saved.json()['id']}/executions",
+                                   json={"inputs": {"who": "x" * 200_000}}, headers=headers))
+    assert error["code"] == "invalid_inputs"
+    assert error["details"] == [{"code": "invalid_run_inputs", "path": "$.inputs.who",
+                                 "message": "`" + "x" * 40 + "…` is too long"}]
