@@ -235,3 +235,14 @@ def test_the_static_check_follows_the_operators_decisions():
     named = PLATFORM.model_copy(update={"temporal_address": "temporal:7233"})
     assert policy_from_settings(named).static_refusal("Temporal", 7233) == \
         "one of the platform's own endpoints (Temporal frontend)"
+
+
+def test_a_bad_egress_setting_stops_the_api_start_too(tmp_path):
+    """The API judges saved URLs by the policy: a setting it cannot build
+    stops the start (as it stops the worker's) instead of failing every save."""
+    from api.app import create_app
+
+    settings = ApiSettings(database_url="postgresql://unused@127.0.0.1/unused", data_dir=str(tmp_path),
+                           jwt_secret="current-key-" + "k" * 40, outbound_allow=["10.0.0.0/33"])
+    with pytest.raises(ValueError, match="AGENTIC_OUTBOUND_ALLOW entry"):
+        create_app(settings)
