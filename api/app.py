@@ -28,6 +28,7 @@ from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
 from core.temporal import connect
 from credentials.keys import keyring
+from outbound.client import policy_from_settings
 from workflows import signatures
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     tokens = token_codec(settings)
     keyring(settings)  # the master key of the secrets store
     signatures.configure_from(settings)  # what the API hands Temporal is signed
+    policy_from_settings(settings)  # the egress policy saved URLs are judged by: a bad OUTBOUND_* stops the start
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

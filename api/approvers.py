@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import ApiError
 from api.security import SCOPES
 from core.db.models import User
+from workflows.issues import Issue, did_you_mean, hint, shown, sort_issues
 from workflows.plan import Plan
 
 ID_PREFIX = "id:"
@@ -66,20 +67,28 @@ async def resolve(session: AsyncSession, configs: list[tuple[str, dict]]) -> dic
         func.lower(User.username).in_(names), User.disabled.is_(False)))).all()) if names else {}
     held = set((await session.scalars(select(func.unnest(User.roles)).where(
         User.roles.overlap(cast(pg_array(sorted(roles)), ARRAY(Text)))))).all()) if roles else set()
-    problems = []
-    for path, entry in found:
-        name = _user_name(entry)
-        if name is not None and name.lower() not in ids:
-            problems.append({"path": path, "code": "unknown_approver", "message": f"no user {name!r}"})
-        elif entry.startswith("role:") and entry[5:] != "admin" and entry[5:] not in held:
-            problems.append({"path": path, "code": "unknown_approver", "message": f"nobody holds role {entry[5:]!r}"})
-        elif entry.startswith("scope:") and entry[6:] not in SCOPES:
-            problems.append({"path": path, "code": "unknown_approver", "message": f"no scope {entry[6:]!r}"})
-        elif entry.startswith(ID_PREFIX):
-            problems.append({"path": path, "code": "unknown_approver", "message": "name users, not ids"})
+    problems = [problem for path, entry in found if (problem := _problem(path, entry, ids, held)) is not None]
     if problems:
-        raise ApiError(422, "unknown_approver", f"{len(problems)} approver(s) name nobody", problems)
+        raise ApiError(422, "unknown_approver", f"{len(problems)} approver(s) name nobody",
+                       [p.public() for p in sort_issues(problems)])
     return ids
+
+
+def _problem(path: str, entry: str, ids: dict[str, str], held: set[str]) -> Issue | None:
+    """Why an entry names nobody (None: it names someone). Only scopes get a
+    did-you-mean: suggesting user or role names would tell who exists."""
+    name = _user_name(entry)
+    if name is not None and name.lower() not in ids:
+        return Issue(code="unknown_approver", path=path, message=f"no user {shown(name)}")
+    if entry.startswith("role:") and entry[5:] != "admin" and entry[5:] not in held:
+        return Issue(code="unknown_approver", path=path, message=f"nobody holds role {shown(entry[5:])}")
+    if entry.startswith("scope:") and entry[6:] not in SCOPES:
+        suggestion = did_you_mean(entry[6:], SCOPES)
+        return Issue(code="unknown_approver", path=path, message=f"no scope {shown(entry[6:])}{hint(suggestion)}",
+                     suggestion=f"scope:{suggestion}" if suggestion else None)
+    if entry.startswith(ID_PREFIX):
+        return Issue(code="unknown_approver", path=path, message="name users (`alice` or `user:alice`), not ids")
+    return None
 
 
 async def resolve_definition(session: AsyncSession, definition: dict[str, Any]) -> dict[str, str]:

@@ -15,8 +15,11 @@ from api.access import owner_or_admin
 from api.errors import ApiError
 from core import expression_threads
 from core.db.models import Workflow, WorkflowVersion
+from outbound.policy import DestinationNotAllowed, Policy
+from workflows import url_literals
 from workflows.compiler import compile_definition
 from workflows.dsl import WorkflowDefinition
+from workflows.issues import sort_issues
 from workflows.plan import Plan
 from workflows.registry import REGISTRY
 from workflows.validation import DefinitionInvalid, Issue, validate_definition
@@ -26,15 +29,31 @@ MAX_RESOLVE_ROUNDS = 16
 
 def invalid(issues: list[Issue]) -> ApiError:
     return ApiError(422, "invalid_definition", f"the definition has {len(issues)} problem(s)",
-                    [i.model_dump() for i in issues])
+                    [i.public() for i in sort_issues(issues)])
 
 
-async def validate_or_raise(raw: Any) -> WorkflowDefinition:
+async def validate_or_raise(raw: Any, egress: Policy) -> WorkflowDefinition:
     # Parsing every expression of a large definition takes seconds: not on the event loop.
     definition, issues = await expression_threads.offload(validate_definition, raw, REGISTRY)
+    issues = issues + destination_issues(raw, egress)
     if issues or definition is None:
         raise invalid(issues)
     return definition
+
+
+def destination_issues(raw: Any, egress: Policy) -> list[Issue]:
+    """URLs whose written-out host the egress policy refuses, found without
+    DNS; the worker's guard still checks every request (and names after DNS)."""
+    issues = []
+    for found in url_literals.destinations(raw, REGISTRY):
+        reason = egress.static_refusal(found.host, found.port)
+        if reason is not None:
+            field = found.path.rsplit(".", 1)[-1]
+            refused = DestinationNotAllowed(found.host, found.port, reason)
+            issues.append(Issue(code="destination_not_allowed", path=found.path,
+                                message=f"`{field}`: {refused}; nodes may not call it (the egress "
+                                        "policy, docs/operations.md)"))
+    return issues
 
 
 def node_types(raw: dict[str, Any]) -> set[str]:

@@ -66,7 +66,7 @@ async def prepare(session: AsyncSession, principal: Principal, wf: Workflow, ver
                          "message": f"workflow {wf.id} has no version {version}"}])
     if issues := validate_run_inputs(row.inputs_schema, inputs):
         raise ApiError(422, "invalid_inputs", f"the inputs have {len(issues)} problem(s)",
-                       [i.model_dump() for i in issues])
+                       [i.public() for i in issues])
     plan = await compile_version(session, principal, wf, row, settings.node_output_cap_bytes)
     await secret_access.check_plan(session, acting_user or principal.user, plan, settings)
     return Prepared(workflow=wf, version=number, inputs=inputs, plan=plan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,6 +13,8 @@ from api.lockout import AccountLocks, LockPolicy
 from api.security import TokenCodec
 from api.settings import ApiSettings
 from api.throttle import SlidingWindow
+from outbound.client import policy_from_settings
+from outbound.policy import Policy
 
 
 @dataclass
@@ -39,3 +42,9 @@ class AppState:
     tokens: TokenCodec
     throttle: AuthThrottle
     background: list[asyncio.Task] = field(default_factory=list)
+
+    @functools.cached_property
+    def egress(self) -> Policy:
+        """The egress policy the worker builds from the same settings: URLs a
+        version writes out are judged by it when it is saved."""
+        return policy_from_settings(self.settings)

@@ -213,6 +213,25 @@ class Policy:
             return None
         return reason
 
+    def static_refusal(self, host: str, port: int) -> str | None:
+        """Why `host:port` will be refused, as far as is known without DNS
+        (a version being saved): a numeric host, a name that always means an
+        internal address (`localhost`), a platform endpoint by its name.
+        None: not known to be refused; the transport still decides after DNS."""
+        name = normalize_name(host)
+        for endpoint in self.platform_on(port):
+            if endpoint.host == name:
+                return f"{PLATFORM} ({endpoint.label})"
+        address = parse_ip_literal(name)
+        fixed = address if address is not None else fixed_address(name)
+        if fixed is None:
+            return None
+        platform = [e.address for e in self.platform_on(port) if e.address is not None]
+        reason = self.refusal(name, port, fixed, platform)
+        if reason is not None and (address is None or str(address) != name.strip("[]")):
+            return f"it resolves to {effective(fixed)}, {reason}"  # a name, or a number spelt unusually
+        return reason
+
     def allows_name(self, name: str) -> bool:
         if parse_ip_literal(name) is not None:
             return False  # numbers are judged as addresses, never as names
@@ -226,6 +245,21 @@ def _is_platform_address(address: IPAddress, platform: set[IPAddress]) -> bool:
         return True
     local = address.is_loopback or address.is_unspecified
     return local and any(p.is_loopback or p.is_unspecified for p in platform)
+
+
+# Names that mean an internal address wherever they are resolved: loopback by
+# RFC 6761 (and the usual /etc/hosts aliases), the cloud metadata service.
+_FIXED_NAMES = {"localhost": IPv4Address("127.0.0.1"), "localhost.localdomain": IPv4Address("127.0.0.1"),
+                "ip6-localhost": IPv6Address("::1"), "ip6-loopback": IPv6Address("::1"),
+                "metadata.google.internal": IPv4Address("169.254.169.254")}
+
+
+def fixed_address(name: str) -> IPAddress | None:
+    """The address a well-known internal name always means (None: ask DNS)."""
+    name = normalize_name(name)
+    if name.endswith(".localhost"):
+        return IPv4Address("127.0.0.1")
+    return _FIXED_NAMES.get(name)
 
 
 def normalize_name(host: str) -> str:

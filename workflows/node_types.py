@@ -44,7 +44,21 @@ class NodeConfig(BaseModel):
 TAKES_SECRET: dict[str, Any] = {"secret": True}
 
 
+# Marks a config field whose value is a URL the node calls: its literal parts are
+# checked when a version is saved (workflows/url_literals.py).
+TAKES_URL: dict[str, Any] = {"url": True}
+
+
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     """The config keys (aliases where given) of the fields that take a secret."""
+    return _marked(model, "secret")
+
+
+def url_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The config keys of the fields that hold a URL the node calls."""
+    return _marked(model, "url")
+
+
+def _marked(model: type[BaseModel], mark: str) -> frozenset[str]:
     return frozenset(info.alias or name for name, info in model.model_fields.items()
-                     if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret") is True)
+                     if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(mark) is True)

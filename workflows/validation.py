@@ -9,19 +9,16 @@ from typing import Any
 import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from workflows import graph
+from workflows import graph, url_literals
 from workflows.dsl import EdgeSpec, NodeSpec, WorkflowDefinition
 from workflows.expressions import ROOT_NAMES, ExpressionError, analyze, is_template, iter_strings
+from workflows.issues import SHOWN_CHARS, Issue, did_you_mean, hint, path_part, shown, sort_issues
 from workflows.node_types import NodeType, secret_fields
+from workflows.plain_errors import plain_issues
 from workflows.secret_refs import use_problems
 
 MAX_SUB_WORKFLOW_DEPTH = 8
-
-
-class Issue(BaseModel):
-    code: str
-    path: str
-    message: str
+__all__ = ["DefinitionInvalid", "Issue", "validate_definition", "validate_run_inputs"]
 
 
 class DefinitionInvalid(Exception):
@@ -43,20 +40,11 @@ class _Envelope(BaseModel):
     edges: list[Any] = Field(default_factory=list)
 
 
-def pydantic_issues(err: ValidationError, prefix: str, code: str = "invalid_field") -> list[Issue]:
-    issues = []
-    for e in err.errors(include_url=False):
-        path = prefix
-        for part in e["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else f".{part}"
-        issues.append(Issue(code=code, path=path, message=e["msg"]))
-    return issues
-
-
 def validate_definition(
     raw: Any, registry: Mapping[str, NodeType], *, path: str = "$", depth: int = 0
 ) -> tuple[WorkflowDefinition | None, list[Issue]]:
-    """Returns the parsed definition (None when structurally broken) and every issue."""
+    """Returns the parsed definition (None when structurally broken) and every
+    issue, sorted by path."""
     if isinstance(raw, WorkflowDefinition):
         raw = raw.model_dump(by_alias=True, exclude_none=True)
     if not isinstance(raw, dict):
@@ -64,7 +52,7 @@ def validate_definition(
     try:
         envelope = _Envelope.model_validate(raw)
     except ValidationError as err:
-        issues = pydantic_issues(err, path)
+        issues = plain_issues(err, _Envelope, path, "invalid_field", "a workflow definition")
         envelope = None
     else:
         issues = []
@@ -76,13 +64,13 @@ def validate_definition(
         try:
             nodes.append((index, NodeSpec.model_validate(item)))
         except ValidationError as err:
-            issues += pydantic_issues(err, f"{path}.nodes[{index}]")
+            issues += plain_issues(err, NodeSpec, f"{path}.nodes[{index}]", "invalid_field", "a node")
     edges: list[tuple[int, EdgeSpec]] = []
     for index, item in enumerate(edge_items):
         try:
             edges.append((index, EdgeSpec.model_validate(item)))
         except ValidationError as err:
-            issues += pydantic_issues(err, f"{path}.edges[{index}]")
+            issues += plain_issues(err, EdgeSpec, f"{path}.edges[{index}]", "invalid_field", "an edge")
 
     if not node_items:
         issues.append(Issue(code="empty_graph", path=f"{path}.nodes", message="the graph has no nodes"))
@@ -91,7 +79,7 @@ def validate_definition(
     if isinstance(raw.get("inputs"), dict):
         issues += _check_inputs_schema(raw["inputs"], f"{path}.inputs")
     if issues or envelope is None:
-        return None, issues
+        return None, sort_issues(issues)
     return WorkflowDefinition.model_validate(raw), []
 
 
@@ -99,8 +87,8 @@ def _check_inputs_schema(schema: dict, path: str) -> list[Issue]:
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as err:
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        return [Issue(code="invalid_inputs_schema", path=path + where, message=err.message)]
+        where = "".join(path_part(p) for p in err.absolute_path)
+        return [Issue(code="invalid_inputs_schema", path=path + where, message=_schema_message(err))]
     return []
 
 
@@ -112,10 +100,19 @@ def validate_run_inputs(schema: dict | None, inputs: Any, path: str = "$.inputs"
         return []
     validator = jsonschema.Draft202012Validator(schema)
     issues = []
-    for err in sorted(validator.iter_errors(inputs), key=lambda e: list(map(str, e.absolute_path))):
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        issues.append(Issue(code="invalid_run_inputs", path=path + where, message=err.message))
-    return issues
+    for err in validator.iter_errors(inputs):
+        where = "".join(path_part(p) for p in err.absolute_path)
+        issues.append(Issue(code="invalid_run_inputs", path=path + where, message=_schema_message(err)))
+    return sort_issues(issues)
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    """jsonschema's message, with the value it starts with cut short: inputs
+    may hold a megabyte, and the message would echo all of it."""
+    whole = repr(err.instance)
+    if len(whole) > SHOWN_CHARS and err.message.startswith(whole):
+        return shown(err.instance) + err.message[len(whole):]
+    return err.message
 
 
 class _GraphChecker:
@@ -128,8 +125,8 @@ class _GraphChecker:
         self.issues: list[Issue] = []
         self.index_of: dict[str, int] = {}
 
-    def add(self, code: str, path: str, message: str) -> None:
-        self.issues.append(Issue(code=code, path=path, message=message))
+    def add(self, code: str, path: str, message: str, suggestion: str | None = None) -> None:
+        self.issues.append(Issue(code=code, path=path, message=message, suggestion=suggestion))
 
     def run(self) -> list[Issue]:
         self._check_ids()
@@ -142,7 +139,7 @@ class _GraphChecker:
             self.add("cycle", where, f"cycle through nodes {' -> '.join(cycle + [cycle[0]])}")
         for node_id in graph.unreachable(ids, good_edges):
             self.add("unreachable_node", self._node_path(node_id),
-                     f"node {node_id!r} cannot be reached from any entry node")
+                     f"node `{node_id}` cannot be reached from any entry node")
         ancestors = graph.ancestors(ids, good_edges)
         for index, node in self.nodes:
             self._check_node_expressions(index, node, ancestors)
@@ -160,29 +157,33 @@ class _GraphChecker:
         for index, node in self.nodes:
             if node.id in self.index_of:
                 self.add("duplicate_node_id", f"{self.path}.nodes[{index}].id",
-                         f"node id {node.id!r} is already used by nodes[{self.index_of[node.id]}]")
+                         f"node id `{node.id}` is already used by nodes[{self.index_of[node.id]}]")
             else:
                 self.index_of[node.id] = index
 
     def _check_type_and_config(self, index: int, node: NodeSpec) -> None:
         node_type = self.registry.get(node.type)
         if node_type is None:
-            known = ", ".join(sorted(self.registry))
+            suggestion = did_you_mean(node.type, self.registry)
+            known = "" if suggestion else f" (known: {', '.join(sorted(self.registry))})"
             self.add("unknown_node_type", f"{self.path}.nodes[{index}].type",
-                     f"unknown node type {node.type!r} (known: {known})")
+                     f"unknown node type {shown(node.type)}{hint(suggestion)}{known}", suggestion)
             return
+        where = f"{self.path}.nodes[{index}].config"
         try:
             config = node_type.config_model.model_validate(node.config)
         except ValidationError as err:
-            self.issues += pydantic_issues(err, f"{self.path}.nodes[{index}].config", "invalid_config")
+            self.issues += plain_issues(err, node_type.config_model, where, "invalid_config",
+                                        f"{_article(node.type)} {node.type} node")
             return
+        self.issues += url_literals.problems(node_type.config_model, node.config, where)
         if node.type == "sub_workflow":
             self._check_sub_workflow(index, config)
 
     def _check_sub_workflow(self, index: int, config: Any) -> None:
         where = f"{self.path}.nodes[{index}].config"
         if (config.definition is None) == (config.workflow_id is None):
-            self.add("invalid_config", where, "give exactly one of 'definition' or 'workflow_id'")
+            self.add("invalid_config", where, "give exactly one of `definition` or `workflow_id`")
         elif config.definition is not None:
             if self.depth >= MAX_SUB_WORKFLOW_DEPTH:
                 self.add("invalid_config", where, f"sub-workflows nest deeper than {MAX_SUB_WORKFLOW_DEPTH}")
@@ -198,8 +199,10 @@ class _GraphChecker:
             for end, label in ((edge.source, "from"), (edge.target, "to")):
                 if end not in self.index_of:
                     ok = False
+                    suggestion = did_you_mean(end, self.index_of)
                     self.add(f"edge_unknown_{'source' if label == 'from' else 'target'}",
-                             f"{self.path}.edges[{index}].{label}", f"no node with id {end!r}")
+                             f"{self.path}.edges[{index}].{label}", f"no node with id {shown(end)}{hint(suggestion)}",
+                             suggestion)
             if ok and (edge.source, edge.target) in seen:
                 self.add("duplicate_edge", f"{self.path}.edges[{index}]",
                          f"edge {edge.source} -> {edge.target} appears twice")
@@ -233,12 +236,14 @@ class _GraphChecker:
             self.add("expression_syntax", where, str(err))
             return
         for attr in found.unsafe:
-            self.add("expression_unsafe", where, f"access to private attribute {attr!r} is not allowed")
+            self.add("expression_unsafe", where, f"access to private attribute {shown(attr)} is not allowed")
         for reason in found.refused:
             self.add("expression_unsafe", where, reason)
         for name in sorted(found.names - ROOT_NAMES):
+            suggestion = did_you_mean(name, ROOT_NAMES)
             self.add("expression_unknown_name", where,
-                     f"unknown name {name!r}: expressions read 'inputs', 'nodes' and 'secrets'")
+                     f"unknown name {shown(name)}{hint(suggestion)}: expressions read `inputs`, `nodes` and "
+                     "`secrets`", suggestion)
         for problem in use_problems(found, where, in_workflow=in_workflow, fields=fields,
                                     in_secret_field=in_secret_field):
             self.add(problem.code, problem.path, problem.message)
@@ -246,7 +251,14 @@ class _GraphChecker:
             self.add("expression_dynamic_node", where, "read nodes by a literal id: nodes.<id> or nodes['<id>']")
         for ref in sorted(found.node_refs):
             if ref not in self.index_of:
-                self.add("expression_unknown_node", where, f"no node with id {ref!r}")
+                suggestion = did_you_mean(ref, self.index_of)
+                self.add("expression_unknown_node", where,
+                         f"no node with id {shown(ref)}{hint(suggestion)}", suggestion)
             elif ref not in upstream:
                 self.add("expression_not_upstream", where,
-                         f"node {ref!r} is not upstream of this expression, so its output is not ready")
+                         f"node `{ref}` is not upstream of this expression, so its output is not ready")
+
+
+def _article(word: str) -> str:
+    spelt_out = word.lower().startswith(("http", "llm"))  # "an http_request", "an llm"
+    return "an" if spelt_out or word[:1].lower() in "aeiou" else "a"

@@ -64,7 +64,7 @@ async def list_workflows(
                                              "may not use"}})
 async def create_workflow(definition: DefinitionBody, principal: WriteUser, session: SessionDep,
                           state: StateDep, request: Request) -> WorkflowDetail:
-    parsed = await validate_or_raise(definition)
+    parsed = await validate_or_raise(definition, state.egress)
     types, privileged = check_privileges(definition, principal)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
     approver_ids = await resolve_definition(session, definition)
@@ -82,7 +82,7 @@ async def create_workflow(definition: DefinitionBody, principal: WriteUser, sess
              responses={422: {"description": "every problem, each with its JSON path"}})
 async def validate(definition: DefinitionBody, principal: ReadUser, session: SessionDep,
                    state: StateDep) -> ValidationReport:
-    await validate_or_raise(definition)
+    await validate_or_raise(definition, state.egress)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
     return ValidationReport(valid=True, issues=[])
 
@@ -99,7 +99,7 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
                           session: SessionDep, state: StateDep) -> WorkflowDetail:
     """Saves the definition as a new immutable version; running executions keep theirs."""
     wf = await load_workflow(session, principal, workflow_id)
-    parsed = await validate_or_raise(definition)
+    parsed = await validate_or_raise(definition, state.egress)
     types, privileged = check_privileges(definition, principal)
     await secret_access.check_definition(session, principal.user, definition, state.settings)
     approver_ids = await resolve_definition(session, definition)

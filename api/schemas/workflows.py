@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from api.schemas.common import FromRow
+from workflows.issues import Issue  # answered as the validator words it
 
 
 class WorkflowPublic(FromRow):
@@ -36,12 +37,6 @@ class VersionPublic(FromRow):
 
 class VersionDetail(VersionPublic):
     definition: dict[str, Any]
-
-
-class Issue(BaseModel):
-    code: str
-    path: str
-    message: str
 
 
 class ValidationReport(BaseModel):

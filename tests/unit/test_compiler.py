@@ -229,7 +229,7 @@ def test_invalid_definition_raises_with_issues():
         ("edge_unknown_target", "$.edges[0].to"),
         ("invalid_config", "$.nodes[2].config.argv"),
     ]
-    assert "$.nodes[1].id: node id 'a' is already used by nodes[0]" in str(info.value)
+    assert "$.nodes[1].id: node id `a` is already used by nodes[0]" in str(info.value)
 
 
 def test_invalid_cycle_raises():

@@ -193,3 +193,56 @@ def test_a_malformed_allow_entry_stops_the_start(entry):
 def test_a_malformed_deny_entry_stops_the_start():
     with pytest.raises(ValueError, match="AGENTIC_OUTBOUND_DENY entry"):
         Outbound(Settings(outbound_deny=["no-port-here"]))
+
+
+# Issue 10.9: what a version being saved is told, without DNS.
+
+def static(host: str, port: int = 80, **update) -> str | None:
+    return policy_from_settings(PLATFORM.model_copy(update=update)).static_refusal(host, port)
+
+
+@pytest.mark.parametrize("host, reason", [
+    ("127.0.0.1", "a loopback address"), ("[::1]", "a loopback address"), ("::1", "a loopback address"),
+    ("10.1.2.3", "a private address"), ("169.254.169.254", "a link-local address"),
+    ("0x7f.1", "it resolves to 127.0.0.1, a loopback address"),
+    ("::ffff:10.0.0.1", "it resolves to 10.0.0.1, a private address"),
+    ("localhost", "it resolves to 127.0.0.1, a loopback address"),
+    ("LocalHost.", "it resolves to 127.0.0.1, a loopback address"),
+    ("api.localhost", "it resolves to 127.0.0.1, a loopback address"),
+    ("ip6-localhost", "it resolves to ::1, a loopback address"),
+    ("metadata.google.internal", "it resolves to 169.254.169.254, a link-local address"),
+])
+def test_literal_internal_hosts_are_refused_without_dns(host, reason):
+    assert static(host) == reason
+
+
+@pytest.mark.parametrize("host", ["example.com", "8.8.8.8", "2001:4860:4860::8888", "localhost.example.com",
+                                  "internal.corp"])
+def test_names_dns_would_decide_are_not_refused_early(host):
+    assert static(host) is None
+
+
+def test_the_static_check_follows_the_operators_decisions():
+    assert static("127.0.0.1", outbound_allow_loopback=True) is None
+    assert static("localhost", outbound_allow_loopback=True) is None
+    assert static("10.1.2.3", outbound_allow=["10.0.0.0/8"]) is None
+    assert static("localhost", outbound_allow=["localhost"]) is None
+    # The platform's own ports stay refused whatever is allowed, by address and by name.
+    assert static("127.0.0.1", 7233, outbound_allow_loopback=True) == \
+        "one of the platform's own endpoints (Temporal frontend)"
+    assert static("localhost", 5432, outbound_allow_loopback=True) == \
+        "it resolves to 127.0.0.1, one of the platform's own endpoints (PostgreSQL)"
+    named = PLATFORM.model_copy(update={"temporal_address": "temporal:7233"})
+    assert policy_from_settings(named).static_refusal("Temporal", 7233) == \
+        "one of the platform's own endpoints (Temporal frontend)"
+
+
+def test_a_bad_egress_setting_stops_the_api_start_too(tmp_path):
+    """The API judges saved URLs by the policy: a setting it cannot build
+    stops the start (as it stops the worker's) instead of failing every save."""
+    from api.app import create_app
+
+    settings = ApiSettings(database_url="postgresql://unused@127.0.0.1/unused", data_dir=str(tmp_path),
+                           jwt_secret="current-key-" + "k" * 40, outbound_allow=["10.0.0.0/33"])
+    with pytest.raises(ValueError, match="AGENTIC_OUTBOUND_ALLOW entry"):
+        create_app(settings)

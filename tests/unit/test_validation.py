@@ -409,25 +409,25 @@ def test_two_separate_cycles_each_reported():
 def test_unreachable_message_names_the_node():
     raw = graph([node("s"), node("a"), node("b")], [edge("a", "b"), edge("b", "a")])
     msgs = messages(raw)
-    assert msgs[("unreachable_node", "$.nodes[1]")] == "node 'a' cannot be reached from any entry node"
-    assert msgs[("unreachable_node", "$.nodes[2]")] == "node 'b' cannot be reached from any entry node"
+    assert msgs[("unreachable_node", "$.nodes[1]")] == "node `a` cannot be reached from any entry node"
+    assert msgs[("unreachable_node", "$.nodes[2]")] == "node `b` cannot be reached from any entry node"
 
 
 def test_duplicate_id_message_points_at_first_use():
     raw = graph([node("a"), node("b"), node("a")], [edge("a", "b")])
-    assert messages(raw) == {("duplicate_node_id", "$.nodes[2].id"): "node id 'a' is already used by nodes[0]"}
+    assert messages(raw) == {("duplicate_node_id", "$.nodes[2].id"): "node id `a` is already used by nodes[0]"}
 
 
-def test_unknown_type_message_lists_known_types():
+def test_unknown_type_message_lists_known_types_when_none_is_close():
     msg = messages(graph([node("a", "teleport", {})]))[("unknown_node_type", "$.nodes[0].type")]
-    assert msg == ("unknown node type 'teleport' (known: approval, condition, delay, http_request, llm, "
+    assert msg == ("unknown node type `teleport` (known: approval, condition, delay, http_request, llm, "
                    "shell, sub_workflow, transform)")
 
 
 def test_edge_messages():
     raw = graph([node("a"), node("b")], [edge("x", "a"), edge("a", "b"), edge("a", "b")])
     assert messages(raw) == {
-        ("edge_unknown_source", "$.edges[0].from"): "no node with id 'x'",
+        ("edge_unknown_source", "$.edges[0].from"): "no node with id `x`",
         ("duplicate_edge", "$.edges[2]"): "edge a -> b appears twice",
     }
 
@@ -435,10 +435,10 @@ def test_edge_messages():
 def test_expression_messages():
     raw = graph([node("a", config={"output": "{{ nodes.ghost.output }} {{ foo }} {{ ''.__class__ }}"})])
     assert messages(raw) == {
-        ("expression_unknown_node", "$.nodes[0].config.output"): "no node with id 'ghost'",
+        ("expression_unknown_node", "$.nodes[0].config.output"): "no node with id `ghost`",
         ("expression_unknown_name", "$.nodes[0].config.output"):
-            "unknown name 'foo': expressions read 'inputs', 'nodes' and 'secrets'",
-        ("expression_unsafe", "$.nodes[0].config.output"): "access to private attribute '__class__' is not allowed",
+            "unknown name `foo`: expressions read `inputs`, `nodes` and `secrets`",
+        ("expression_unsafe", "$.nodes[0].config.output"): "access to private attribute `__class__` is not allowed",
     }
 
 
@@ -451,14 +451,14 @@ def test_unknown_names_reported_once_each_sorted():
     _, issues = validate_definition(graph([node("a", config={"output": "{{ zeta }} {{ alpha }} {{ zeta }}"})]),
                                     REGISTRY)
     assert [i.message for i in issues] == [
-        "unknown name 'alpha': expressions read 'inputs', 'nodes' and 'secrets'",
-        "unknown name 'zeta': expressions read 'inputs', 'nodes' and 'secrets'",
+        "unknown name `alpha`: expressions read `inputs`, `nodes` and `secrets`",
+        "unknown name `zeta`: expressions read `inputs`, `nodes` and `secrets`",
     ]
 
 
-def test_config_error_message_comes_from_schema():
+def test_config_error_message_is_the_schema_bound_in_plain_words():
     msg = messages(graph([node("a", "llm", {"prompt": "hi", "temperature": 5})]))
-    assert msg == {("invalid_config", "$.nodes[0].config.temperature"): "Input should be less than or equal to 2"}
+    assert msg == {("invalid_config", "$.nodes[0].config.temperature"): "`temperature` must be at most 2, not `5`"}
 
 
 def test_nested_sub_workflow_depth_limit():
@@ -663,3 +663,222 @@ def test_quorum_counts_distinct_people(config):
 ])
 def test_reachable_quorums_are_accepted(config):
     assert problems(approval(config)) == []
+
+
+# --------------------------------------------------------------------------
+# Issue 10.9: problems that help (did-you-mean, plain words, sorted by path)
+# --------------------------------------------------------------------------
+
+def public(raw) -> list[dict]:
+    _, issues = validate_definition(raw, REGISTRY)
+    return [i.public() for i in issues]
+
+
+def only(raw) -> dict:
+    found = public(raw)
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.mark.parametrize("raw, path, suggestion", [
+    (graph([node("a", "htp_request", {})]), "$.nodes[0].type", "http_request"),
+    (graph([node("a", "Transform")]), "$.nodes[0].type", "transform"),
+    (graph([node("a", "http_request", {"urll": "http://h/", "url": "http://h/"})]), "$.nodes[0].config.urll", "url"),
+    (graph([node("a", "approval", {"approvers": ["bob"], "escalation": [{"after_s": 1, "add_aprovers": []}]})]),
+     "$.nodes[0].config.escalation[0].add_aprovers", "add_approvers"),
+    (graph([node("a", retries=3)]), "$.nodes[0].retries", "retry"),
+    (graph([node("a", timeout=3)]), "$.nodes[0].timeout", "timeout_s"),
+    (graph([node("a")], node=[]), "$.node", "nodes"),
+    (graph([node("prepare"), node("b")], [edge("prepare", "bb")]), "$.edges[0].to", "b"),
+    (graph([node("prepare"), node("b")], [edge("prepar", "b")]), "$.edges[0].from", "prepare"),
+    (graph([node("prepare"), node("b", config={"output": "{{ nodes.prepar.output }}"})], [edge("prepare", "b")]),
+     "$.nodes[1].config.output", "prepare"),
+    (graph([node("prepare"), node("b")], [edge("prepare", "b", when="nodes.prepar.output")]), "$.edges[0].when",
+     "prepare"),
+    (graph([node("a", config={"output": "{{ input.x }}"})]), "$.nodes[0].config.output", "inputs"),
+    (graph([node("a", "http_request", {"url": "http://h/", "method": "get"})]), "$.nodes[0].config.method", "GET"),
+    (graph([node("a", "approval", {"approvers": ["bob"], "on_timeout": "rejet"})]),
+     "$.nodes[0].config.on_timeout", "reject"),
+])
+def test_did_you_mean(raw, path, suggestion):
+    problem = only(raw)
+    assert (problem["path"], problem["suggestion"]) == (path, suggestion)
+    assert f"(did you mean `{suggestion}`?)" in problem["message"]
+
+
+def test_the_example_of_the_issue_reads_plainly():
+    raw = graph([node("prepare"), node("use", config={"output": "{{ nodes.prepar.output }}"})],
+                [edge("prepare", "use")])
+    assert only(raw) == {"code": "expression_unknown_node", "path": "$.nodes[1].config.output",
+                         "message": "no node with id `prepar` (did you mean `prepare`?)", "suggestion": "prepare"}
+
+
+def test_no_suggestion_when_nothing_is_close():
+    problem = only(graph([node("a", "http_request", {"url": "http://h/", "zzz": 1})]))
+    assert "suggestion" not in problem
+    assert problem["message"] == ("unknown field `zzz`; an http_request node takes: body, expected_status, "
+                                  "follow_redirects, headers, json, method, query, timeout_s, url")
+    assert "suggestion" not in only(graph([node("a")], [edge("a", "qqqqqq")]))
+
+
+@pytest.mark.parametrize("raw, path, message", [
+    (graph([node("a", "http_request", {"method": "GET"})]), "$.nodes[0].config.url",
+     "`url` is required for an http_request node"),
+    (graph([node("a", "llm", {})]), "$.nodes[0].config.prompt", "`prompt` is required for an llm node"),
+    (graph([node("a", "shell", {})]), "$.nodes[0].config.argv", "`argv` is required for a shell node"),
+    (graph([node("a")], [{"from": "a"}]), "$.edges[0].to", "`to` is required for an edge"),
+    ({"nodes": [node("a")]}, "$.name", "`name` is required for a workflow definition"),
+    (graph([{"id": "a", "config": {}}]), "$.nodes[0].type", "`type` is required for a node"),
+    (graph([node("a", "http_request", {"url": "http://h/", "timeout_s": "soon"})]), "$.nodes[0].config.timeout_s",
+     "`timeout_s` must be a number, not the string `soon`"),
+    (graph([node("a", "shell", {"argv": "ls -l"})]), "$.nodes[0].config.argv",
+     "`argv` must be a list, not the string `ls -l`"),
+    (graph([node("a", "shell", {"argv": ["ls"], "env": {"A": 1}})]), "$.nodes[0].config.env.A",
+     "`env.A` must be a string, not the number `1`"),
+    (graph([node("a", "shell", {"argv": ["ls"], "ok_exit_codes": [0, "one"]})]),
+     "$.nodes[0].config.ok_exit_codes[1]", "`ok_exit_codes[1]` must be an integer, not the string `one`"),
+    (graph([node("a", "llm", {"prompt": "p", "json_schema": [1, 2]})]), "$.nodes[0].config.json_schema",
+     "`json_schema` must be an object, not a list of 2"),
+    (graph([node("a", "http_request", {"url": "http://h/", "follow_redirects": "maybe"})]),
+     "$.nodes[0].config.follow_redirects", "`follow_redirects` must be true or false, not the string `maybe`"),
+    (graph([node("a", "llm", {"prompt": "p", "max_tokens": 1.5})]), "$.nodes[0].config.max_tokens",
+     "`max_tokens` must be a whole number, not the number `1.5`"),
+    (graph([node("a", "llm", {"prompt": ""})]), "$.nodes[0].config.prompt", "`prompt` must not be empty"),
+    (graph([node("a", "shell", {"argv": []})]), "$.nodes[0].config.argv", "`argv` must not be empty"),
+    (graph([node("a", "http_request", {"url": "http://h/", "timeout_s": 0})]), "$.nodes[0].config.timeout_s",
+     "`timeout_s` must be greater than 0, not `0`"),
+    (graph([node("a", retry={"max_attempts": 0})]), "$.nodes[0].retry.max_attempts",
+     "`retry.max_attempts` must be at least 1, not `0`"),
+    (graph([node("1st")]), "$.nodes[0].id",
+     "`id` must start with a letter or `_` and hold only letters, digits and `_` (at most 64); `1st` does not"),
+    ({"name": "x" * 201, "nodes": [node("a")]}, "$.name", "`name` must have at most 200 characters, not 201"),
+    (graph([node("a", "approval", {"approvers": ["bob"], "quorum": 2})]), "$.nodes[0].config",
+     "quorum 2 is more than the 1 distinct approvers"),
+    (graph([node("a", "http_request", {"url": "http://h/", "method": "BREW"})]), "$.nodes[0].config.method",
+     "`method` must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, not the string `BREW`"),
+])
+def test_pydantic_errors_in_plain_words(raw, path, message):
+    problem = only(raw)
+    assert (problem["path"], problem["message"]) == (path, message)
+    for pydantic_words in ("Field required", "Extra inputs", "Input should", "Value error", "String should"):
+        assert pydantic_words not in problem["message"]
+
+
+@pytest.mark.parametrize("config, expected", [
+    ({"seconds": [1]}, "`seconds` must be a number or a string, not a list of 1"),
+    ({"seconds": {"n": 1}}, "`seconds` must be a number or a string, not an object"),
+])
+def test_a_value_no_member_of_a_union_takes_is_one_problem(config, expected):
+    assert only(graph([node("d", "delay", config)])) == {
+        "code": "invalid_config", "path": "$.nodes[0].config.seconds", "message": expected}
+
+
+def test_union_inside_a_dict_names_every_type_once():
+    problem = only(graph([node("a", "http_request", {"url": "http://h/", "query": {"page": [1]}})]))
+    assert problem == {"code": "invalid_config", "path": "$.nodes[0].config.query.page",
+                       "message": "`query.page` must be a string, a number or a boolean, not a list of 1"}
+
+
+def test_huge_values_are_not_echoed():
+    huge = "x" * 100_000
+    raw = graph([node("a", huge, {}), node("b", "http_request", {"url": "http://h/", "timeout_s": huge}),
+                 node("c", "http_request", {"url": huge}), node("d", config={"output": "{{ nodes.%s }}" % huge})],
+                [edge("a", huge)], **{huge: 1})
+    found = public(raw)
+    assert len(found) >= 5
+    for problem in found:
+        assert len(problem["message"]) < 300, problem["message"][:300]
+        assert len(problem["path"]) < 120
+
+
+def test_problems_are_sorted_by_path_with_numeric_indices():
+    nodes = [node(f"n{i}") for i in range(12)]
+    nodes[10] = node("n10", "nope", {})
+    nodes[2] = node("n2", "nope", {})
+    nodes[11] = node("n11", "http_request", {"url": "ftp://h/", "bogus": 1})
+    raw = graph(nodes, [edge("n0", "ghost")], zzz=1, inputs={"type": "nope"})
+    paths = [p["path"] for p in public(raw)]
+    assert paths == ["$.edges[0].to", "$.inputs.type", "$.nodes[2].type", "$.nodes[10].type",
+                     "$.nodes[11].config.bogus", "$.zzz"]
+
+
+def test_nested_sub_workflow_problems_sort_inside_their_node():
+    raw = graph([node("s", "sub_workflow", {"definition": graph([node("x", "nope", {})], [edge("x", "y")])}),
+                 node("t", "nope", {})])
+    assert [p["path"] for p in public(raw)] == ["$.nodes[0].config.definition.edges[0].to",
+                                                "$.nodes[0].config.definition.nodes[0].type", "$.nodes[1].type"]
+
+
+# --------------------------------------------------------------------------
+# Issue 10.9: the written-out part of URLs (the egress policy: test_outbound_policy.py)
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, code, message", [
+    ("example.com/x", "invalid_url",
+     "`url` is not an absolute URL: `example.com/x` (write http://host/... or https://host/...)"),
+    ("", "invalid_url", "`url` is not an absolute URL: `` (write http://host/... or https://host/...)"),
+    ("ftp://files.example.com/a", "url_scheme_not_allowed", "`url` must use http or https, not `ftp`"),
+    ("file:///etc/passwd", "url_scheme_not_allowed", "`url` must use http or https, not `file`"),
+    ("gopher://h/{{ inputs.x }}", "url_scheme_not_allowed", "`url` must use http or https, not `gopher`"),
+    ("http://h:99999/", "invalid_url", "`url` is not a valid URL (port out of range 0-65535): `http://h:99999/`"),
+    ("http://h:port/", "invalid_url", "`url` is not a valid URL (port could not be cast to integer value as 'port'): "
+                                      "`http://h:port/`"),
+    ("http:///path", "invalid_url", "`url` has no valid host: `http:///path`"),
+    ("http://exa mple.com/", "invalid_url", "`url` has no valid host: `http://exa mple.com/`"),
+    ("1http://h/", "invalid_url", "`url` does not start with a scheme such as https://: `1http://h/`"),
+])
+def test_url_literals_are_checked(url, code, message):
+    assert only(graph([node("a", "http_request", {"url": url})])) == {
+        "code": code, "path": "$.nodes[0].config.url", "message": message}
+
+
+def test_llm_base_url_is_checked_too():
+    assert only(graph([node("a", "llm", {"prompt": "p", "base_url": "ws://llm.example/v1"})]))["path"] == \
+        "$.nodes[0].config.base_url"
+
+
+@pytest.mark.parametrize("url", [
+    "https://api.example.com/v1?q=1", "HTTP://EXAMPLE.COM", "http://[2001:db8::1]:8080/", "{{ inputs.url }}",
+    "http{{ inputs.s }}://h/", "https://{{ inputs.host }}/x", "https://api.{{ inputs.env }}.example/",
+    "http://127.0.0.1/", "http://localhost:8080/{{ inputs.p }}",  # the policy's business (the API)
+])
+def test_good_or_unknowable_urls_pass_the_pure_check(url):
+    assert problems(graph([node("a", "http_request", {"url": url})])) == []
+
+
+def test_destinations_are_the_hosts_the_text_fixes():
+    from workflows.url_literals import Destination, destinations
+    raw = graph([
+        node("a", "http_request", {"url": "http://10.0.0.5/{{ inputs.p }}"}),
+        node("b", "http_request", {"url": "https://{{ inputs.host }}/"}),
+        node("c", "llm", {"prompt": "p", "base_url": "http://LocalHost:11434/v1"}),
+        node("d", "llm", {"prompt": "p"}),
+        node("s", "sub_workflow", {"definition": graph([node("x", "http_request", {"url": "http://[::1]/"})])}),
+        node("e", "http_request", {"url": "ftp://10.0.0.9/"}),
+        node("f", "nope", {"url": "http://10.0.0.8/"}),
+        "not a node",
+    ])
+    assert list(destinations(raw, REGISTRY)) == [
+        Destination("$.nodes[0].config.url", "10.0.0.5", 80),
+        Destination("$.nodes[2].config.base_url", "localhost", 11434),
+        Destination("$.nodes[4].config.definition.nodes[0].config.url", "::1", 80),
+    ]
+    assert list(destinations(["not", "a", "definition"], REGISTRY)) == []
+
+
+def test_run_input_problems_sort_indices_by_number_and_do_not_echo_huge_values():
+    schema = {"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}},
+                                               "who": {"type": "string", "maxLength": 3}}}
+    tags = ["ok"] * 12
+    tags[2], tags[10] = 2, 10
+    got = run_problems(schema, {"tags": tags, "who": "x" * 100_000})
+    assert [(p, m) for _, p, m in got] == [
+        ("$.inputs.tags[2]", "2 is not of type 'string'"),
+        ("$.inputs.tags[10]", "10 is not of type 'string'"),
+        ("$.inputs.who", "`" + "x" * 40 + "…` is too long"),
+    ]
+
+
+def test_an_inputs_schema_problem_does_not_echo_a_huge_value():
+    (problem,) = validate_definition(graph([node("a")], inputs={"type": "x" * 100_000}), REGISTRY)[1]
+    assert problem.path == "$.inputs.type" and len(problem.message) < 200

@@ -7,14 +7,14 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from workflows.node_types import TAKES_SECRET, NodeConfig, NodeType
+from workflows.node_types import TAKES_SECRET, TAKES_URL, NodeConfig, NodeType
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 class HttpRequestConfig(NodeConfig):
     method: Method = "GET"
-    url: str
+    url: str = Field(json_schema_extra=TAKES_URL)
     headers: dict[str, str] = Field(default_factory=dict, json_schema_extra=TAKES_SECRET,
                                     description="values may reference secrets: 'Bearer {{ secrets.TOKEN }}'")
     query: dict[str, str | int | float | bool] = Field(default_factory=dict)

@@ -8,14 +8,14 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from workflows.node_types import TAKES_SECRET, NodeConfig, NodeType
+from workflows.node_types import TAKES_SECRET, TAKES_URL, NodeConfig, NodeType
 
 
 class LlmConfig(NodeConfig):
     prompt: str = Field(min_length=1)
     system: str | None = None
     model: str | None = Field(None, description="default: AGENTIC_LLM_MODEL")
-    base_url: str | None = Field(None, description="default: AGENTIC_LLM_BASE_URL")
+    base_url: str | None = Field(None, description="default: AGENTIC_LLM_BASE_URL", json_schema_extra=TAKES_URL)
     api_key: str | None = Field(None, description="e.g. '{{ secrets.OPENAI_KEY }}'; default: AGENTIC_LLM_API_KEY, "
                                 "only for the operator's base URLs", json_schema_extra=TAKES_SECRET)
     temperature: float | None = Field(None, ge=0, le=2)
