@@ -20,6 +20,7 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from api.reconciler import closed_status
@@ -29,6 +30,7 @@ from core.db.models import TERMINAL_EXECUTION_STATUSES, Execution
 
 log = logging.getLogger(__name__)
 MAX_WAIT_S = 60
+NOT_STARTED_POLL_S = 0.2
 
 WaitSeconds = Annotated[int, Query(
     ge=0, le=MAX_WAIT_S,
@@ -47,23 +49,41 @@ async def result_within(session: AsyncSession, client: Client, row: Execution, w
                         read_result: ResultReader) -> ExecutionResult | None:
     """The run's result when it closes within `wait_s` seconds, else None
     (answer the 202). `read_result` reads it as GET .../result does."""
-    if wait_s <= 0 or row.status == execution_state.PENDING:
-        return None  # not started (Temporal unreachable: the reconciler starts it later)
+    if wait_s <= 0:
+        return None
     execution_id, workflow_id = row.id, row.temporal_workflow_id
     if row.status in TERMINAL_EXECUTION_STATUSES:  # a replayed request of a finished run
         return await read_result()
     await session.commit()  # ends the transaction: the connection goes back to the pool while we wait
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        await asyncio.wait_for(handle.result(), wait_s)
-    except TimeoutError:
-        return None
-    except WorkflowFailureError:
-        pass  # closed: failed, cancelled, terminated or timed out; the row or Temporal says which
-    except Exception as err:  # noqa: BLE001 - Temporal unreachable mid-wait: the 202, poll later
-        log.info("waiting for %s stopped: %s", execution_id, err)
+    if not await _closed_within(client, execution_id, workflow_id, wait_s):
         return None
     return await _read_closed(session, client, row, read_result)
+
+
+async def _closed_within(client: Client, execution_id: str, workflow_id: str, wait_s: float) -> bool:
+    """Whether the workflow closes within `wait_s`. A workflow not started yet
+    (a concurrent request with the same Idempotency-Key is starting it) is
+    waited for too; Temporal unreachable ends the wait (the 202: poll later)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    handle = client.get_workflow_handle(workflow_id)
+    while (remaining := deadline - loop.time()) > 0:
+        try:
+            await asyncio.wait_for(handle.result(), remaining)
+            return True
+        except TimeoutError:
+            return False
+        except WorkflowFailureError:
+            return True  # closed: failed, cancelled, terminated or timed out; the row or Temporal says which
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                log.info("waiting for %s stopped: %s", execution_id, err)
+                return False
+            await asyncio.sleep(min(NOT_STARTED_POLL_S, remaining))
+        except Exception as err:  # noqa: BLE001 - Temporal unreachable mid-wait: the 202, poll later
+            log.info("waiting for %s stopped: %s", execution_id, err)
+            return False
+    return False
 
 
 async def _read_closed(session: AsyncSession, client: Client, row: Execution,

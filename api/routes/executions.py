@@ -57,6 +57,7 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
         await starts.accept(session, state, request, row)
     except IntegrityError:  # a concurrent request with the same Idempotency-Key won
         await session.rollback()
+        await session.refresh(principal.user)  # the rollback expired it; waiting reads it
         same = await _by_key(session, owner_id, idempotency_key or "")
         if same is None:
             raise

@@ -146,3 +146,14 @@ async def test_the_wait_holds_no_database_connection(app, api_settings, client, 
         answer = await waiter
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "succeeded" and answer.json()["outputs"]["ship"] == "shipped"
+
+
+async def test_concurrent_replays_that_wait_all_answer_the_one_result(api, make_user):
+    """The losers of the Idempotency-Key race roll back, then wait for the winner's run."""
+    _, owner = await make_user()
+    wid = await create(api, owner, three_nodes())
+    key = {**owner, "Idempotency-Key": "wait-race-1"}
+    answers = await asyncio.gather(*(run(api, key, wid, {"who": "cy"}, wait=30) for _ in range(5)))
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert (await api.get(f"/api/v1/workflows/{wid}/executions", headers=owner)).json()["total"] == 1
