@@ -7,7 +7,7 @@ import asyncpg
 from .conftest import alembic, create_database, drop_database
 
 TABLES = {"users", "workflows", "workflow_versions", "executions", "templates", "debug_sessions", "secrets",
-          "approvals", "schedules", "compliance_scans", "audit_log"}
+          "approvals", "schedules", "compliance_scans", "audit_log", "webhooks"}
 
 
 async def tables(url: str) -> set[str]:
