@@ -11,6 +11,7 @@ execution. The token never reaches a log or the audit row.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -28,8 +29,10 @@ from api.routes.executions import get_result
 from api.schemas.executions import ExecutionAccepted
 from api.throttle import rate_limited
 from core.db.models import Execution, User, Webhook, Workflow
+from credentials.crypto import CryptoError
 from credentials.keys import keyring
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
 HookToken = Annotated[str, Path(max_length=100, description="the token of the webhook's URL")]
 RESPONSES: dict[int | str, dict] = {
@@ -56,8 +59,13 @@ async def deliver(token: HookToken, request: Request, session: SessionDep, state
         raise ApiError(413, "body_too_large", f"a delivery may have at most {state.settings.webhook_max_body_bytes} "
                                               "bytes")
     try:
-        verify(hook.signature, wh.secret_of(hook, keyring(state.settings)), request.headers, body,
-               tolerance_s=hook.tolerance_s)
+        secret = wh.secret_of(hook, keyring(state.settings))
+    except CryptoError:  # its master key was removed before `agentic rewrap-secrets` moved it
+        log.error("webhook %s: its signing secret does not decrypt with the configured master keys", hook.id)
+        raise ApiError(503, "secret_store_error", "the webhook's signing secret cannot be read; "
+                                                  "the operator must restore its master key") from None
+    try:
+        verify(hook.signature, secret, request.headers, body, tolerance_s=hook.tolerance_s)
     except BadSignature as err:
         raise ApiError(401, err.code, str(err)) from None
     inputs = wh.inputs_of(hook, body, request.headers)

@@ -282,7 +282,23 @@ async def test_the_token_never_reaches_the_audit_log(api, app, make_user):
     assert accepted.status_code == 422  # `who` is required: refused, and audited
     await deliver(api, hook["token"], {"who": "a"})  # 401: unsigned
     await deliver(api, "wh_" + "B" * 43, {})  # 404
+    assert_error(await deliver(api, hook["token"], {"who": "a"}, wait="soon"), 422)  # refused before the handler
     async with app.state.agentic.sessions() as session:
         rows = (await session.scalars(select(AuditLog).where(AuditLog.action == "POST /hooks/{token}"))).all()
     seen = json.dumps([[r.resource_type, r.resource_id, r.action] for r in rows])
     assert hook["id"] in seen and hook["token"] not in seen and "BBBB" not in seen
+    assert len(rows) == 4
+
+
+async def test_a_signing_secret_that_no_longer_decrypts_is_503_not_500(api, app, make_user):
+    """Its master key removed before the rewrap: the operator's problem, said plainly."""
+    _, owner = await make_user()
+    hook = await create_hook(api, owner, await create_workflow(api, owner), signature={"style": "github"})
+    async with app.state.agentic.sessions() as session:
+        stored = await session.get(Webhook, hook["id"])
+        stored.secret_kek_id = "0" * 16  # a key this installation does not have
+        await session.commit()
+    body = b'{"who": "x"}'
+    answer = await deliver(api, hook["token"], raw=body,
+                           headers={"X-Hub-Signature-256": github_signature(hook["signing_secret"], body)})
+    assert_error(answer, 503, "secret_store_error")
