@@ -287,7 +287,7 @@ async def test_the_token_never_reaches_the_audit_log(api, app, make_user):
         rows = (await session.scalars(select(AuditLog).where(AuditLog.action == "POST /hooks/{token}"))).all()
     seen = json.dumps([[r.resource_type, r.resource_id, r.action] for r in rows])
     assert hook["id"] in seen and hook["token"] not in seen and "BBBB" not in seen
-    assert len(rows) == 4
+    assert sum(r.resource_id == hook["id"] for r in rows) == 2  # the 422 and the 401
 
 
 async def test_a_signing_secret_that_no_longer_decrypts_is_503_not_500(api, app, make_user):
