@@ -163,6 +163,9 @@ async def test_a_redelivery_answers_the_same_execution(api, make_user):
     with_key = await deliver(api, hook["token"], raw=body, headers={
         "X-Hub-Signature-256": headers["X-Hub-Signature-256"], "Idempotency-Key": "evt_1"})
     assert with_key.status_code == 202 and with_key.json()["id"] != first.json()["id"]
+    bad_id = {"X-Hub-Signature-256": headers["X-Hub-Signature-256"], "Idempotency-Key": "has space"}
+    err = assert_error(await deliver(api, hook["token"], raw=body, headers=bad_id), 422, "validation_error")
+    assert err["details"][0]["path"] == "$.headers.idempotency-key"
     assert len(await executions_of(api, owner, wid)) == 2
 
 
