@@ -34,7 +34,7 @@ from credentials.keys import keyring
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
-HookToken = Annotated[str, Path(max_length=100, description="the token of the webhook's URL")]
+HookToken = Annotated[str, Path(description="the token of the webhook's URL (anything else than a token: 404)")]
 RESPONSES: dict[int | str, dict] = {
     **waiting.WAIT_RESPONSES,
     401: {"description": "the signature is missing, wrong or expired"},
