@@ -11,12 +11,13 @@ from api.app import create_app
 from api.settings import get_api_settings
 from core.keys import KeyProblem
 
-_TOKEN = re.compile(r"(token=)[^&\s\"']+")
+_TOKEN = re.compile(r"(token=|/hooks/)[^&/?\s\"']+")
 
 
 class RedactTokens(logging.Filter):
     """uvicorn logs each WebSocket handshake with its query string, and the
-    live-monitoring socket may carry `?token=<JWT>`: never write it out."""
+    live-monitoring socket may carry `?token=<JWT>`; a webhook's URL carries
+    its token (`/hooks/<token>`): never write either out."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:

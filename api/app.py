@@ -20,6 +20,7 @@ from api.routes import api_keys, auth, executions, health, workflows
 from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.routes import secrets
+from api.routes import hooks, webhooks
 from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
@@ -79,6 +80,8 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(reruns.router, responses=ERROR_RESPONSES)
     app.include_router(reset.router, responses=ERROR_RESPONSES)
     app.include_router(secrets.router, responses=ERROR_RESPONSES)
+    app.include_router(webhooks.router, responses=ERROR_RESPONSES)
+    app.include_router(hooks.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

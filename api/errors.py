@@ -50,6 +50,12 @@ def _validation_details(err: RequestValidationError) -> list[dict[str, Any]]:
     return details
 
 
+def _logged_path(request: Request) -> str:
+    """The route's template when one matched: a path can carry a credential
+    (a webhook's token in /hooks/{token}) that no log may hold."""
+    return getattr(request.scope.get("route"), "path", None) or request.url.path
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, err: ApiError) -> JSONResponse:
@@ -77,9 +83,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if err.connection_invalidated:
             # A connection the database dropped (e.g. a restart): the pool has
             # discarded it, so a retry gets a fresh one.
-            log.warning("database connection lost on %s %s", request.method, request.url.path)
+            log.warning("database connection lost on %s %s", request.method, _logged_path(request))
             return error_response(503, "unavailable", "the database connection was lost; retry")
-        log.exception("database error on %s %s", request.method, request.url.path)
+        log.exception("database error on %s %s", request.method, _logged_path(request))
         return error_response(500, "internal_error", "internal server error")
 
     async def _temporal_unreachable(request: Request, err: Exception) -> JSONResponse:
@@ -87,7 +93,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # lazy client has never connected, or the server went away): 503.
         if not unreachable(err):
             raise err  # ours: the 500 below
-        log.warning("Temporal unreachable on %s %s: %s", request.method, request.url.path, err)
+        log.warning("Temporal unreachable on %s %s: %s", request.method, _logged_path(request), err)
         return error_response(503, "temporal_unavailable", "Temporal is unreachable; retry")
 
     app.add_exception_handler(RPCError, _temporal_unreachable)
@@ -95,5 +101,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, _logged_path(request))
         return error_response(500, "internal_error", "internal server error")

@@ -13,6 +13,7 @@ from core.db.models import AuditLog
 
 log = logging.getLogger(__name__)
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CREDENTIAL_PARAMS = frozenset({"token"})
 
 
 def _error_body(code: str, message: str) -> bytes:
@@ -103,8 +104,9 @@ class AuditMiddleware:
         template = getattr(route, "path", scope["path"])
         params = scope.get("path_params") or {}
         actor_id, actor_name = scope.get("agentic.actor", (None, None))
-        resource_type, resource_id = scope.get(
-            "agentic.resource", (_resource_type(template), next(iter(params.values()), None)))
+        # A path parameter that is a credential (a webhook's token) never names the resource.
+        named = next((v for k, v in params.items() if k not in CREDENTIAL_PARAMS), None)
+        resource_type, resource_id = scope.get("agentic.resource", (_resource_type(template), named))
         row = AuditLog(
             actor_id=actor_id, actor_name=actor_name,
             action=f"{scope['method']} {template}",

@@ -48,6 +48,10 @@ class ApiSettings(Settings):
     login_lock_s: float = Field(30, gt=0, description="the first lock; each further failure doubles it")
     login_lock_max_s: float = Field(900, gt=0)
 
+    # Inbound webhooks (api/routes/hooks.py): the largest delivery body taken
+    # (within max_body_bytes, which bounds every request).
+    webhook_max_body_bytes: int = Field(512 * 1024, ge=1)
+
     @model_validator(mode="after")
     def _expiry_within_lifetime(self) -> ApiSettings:
         if self.jwt_expiry_minutes > self.jwt_max_lifetime_minutes_effective:

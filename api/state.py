@@ -41,6 +41,8 @@ class AppState:
     temporal: Client  # lazy: connects on first use, so the API starts while Temporal is down
     tokens: TokenCodec
     throttle: AuthThrottle
+    # Deliveries per webhook id, each under its own per-minute limit (api/routes/hooks.py).
+    webhook_deliveries: SlidingWindow = field(default_factory=lambda: SlidingWindow(limit=60))
     background: list[asyncio.Task] = field(default_factory=list)
 
     @functools.cached_property

@@ -1,5 +1,6 @@
-"""Per-client-address limits for the endpoints anyone may call without a token
-(registration, failed logins): a sliding window in memory, per API process."""
+"""Limits of the endpoints anyone may call without a token (registration and
+failed logins per client address, deliveries per webhook): a sliding window in
+memory, per API process."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ class SlidingWindow:
         self.limit, self.window_s, self._clock = limit, window_s, clock
         self._events: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def wait_s(self, key: str) -> float | None:
-        """Seconds until `key` may act again, or None when it may now."""
+    def wait_s(self, key: str, limit: int | None = None) -> float | None:
+        """Seconds until `key` may act again, or None when it may now
+        (`limit`: this key's own limit instead of the window's)."""
         events = self._events.get(key)
         if events is None:
             return None
@@ -35,7 +37,7 @@ class SlidingWindow:
         if not events:
             del self._events[key]
             return None
-        return events[0] - horizon if len(events) >= self.limit else None
+        return events[0] - horizon if len(events) >= (limit or self.limit) else None
 
     def record(self, key: str) -> None:
         events = self._events.setdefault(key, deque())
@@ -44,9 +46,9 @@ class SlidingWindow:
         while len(self._events) > MAX_KEYS:
             self._events.popitem(last=False)
 
-    def hit(self, key: str) -> float | None:
+    def hit(self, key: str, limit: int | None = None) -> float | None:
         """Counts an event unless the key is over its limit (then: seconds to wait)."""
-        wait = self.wait_s(key)
+        wait = self.wait_s(key, limit)
         if wait is None:
             self.record(key)
         return wait

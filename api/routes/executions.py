@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import starts
+from api import starts, waiting
 from api.access import load_execution, load_workflow, visible
 from api.reruns import debug_options
 from api.deps import AdminUser, ExecuteUser, ReadUser, SessionDep, StateDep
@@ -40,15 +41,18 @@ ID_PATTERN = r"^[A-Za-z0-9_:-]+$"  # as ResourceId: a scheduled run's id has ":"
 
 @router.post("/api/v1/workflows/{workflow_id}/executions", status_code=status.HTTP_202_ACCEPTED,
              response_model=ExecutionAccepted,
-             responses={422: {"description": "inputs do not match the workflow's inputs schema"}})
+             responses={**waiting.WAIT_RESPONSES,
+                        422: {"description": "inputs do not match the workflow's inputs schema"}})
 async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, principal: ExecuteUser,
                           session: SessionDep, state: StateDep, request: Request,
-                          idempotency_key: IdempotencyKey = None) -> ExecutionAccepted:
+                          idempotency_key: IdempotencyKey = None,
+                          wait: waiting.WaitSeconds = 0) -> ExecutionAccepted | JSONResponse:
     wf = await load_workflow(session, principal, workflow_id)
     owner_id, wf_id = principal.id, wf.id  # a failed commit expires loaded objects
     request_digest = _digest(wf_id, body)
     if idempotency_key and (same := await _by_key(session, principal.id, idempotency_key)):
-        return await _same_request(same, wf_id, request_digest, state)
+        return await _waited(session, state, principal, same, wait,
+                             await _same_request(same, wf_id, request_digest, state))
     prepared = await starts.prepare(session, principal, wf, body.version, body.inputs, state.settings)
     options = {**(debug_options(body.debug, prepared.plan) or {}), "request": request_digest}
     row = starts.new_row(prepared, principal, trigger="api", idempotency_key=idempotency_key,
@@ -57,11 +61,22 @@ async def start_execution(workflow_id: ResourceId, body: ExecutionCreate, princi
         await starts.accept(session, state, request, row)
     except IntegrityError:  # a concurrent request with the same Idempotency-Key won
         await session.rollback()
+        await session.refresh(principal.user)  # the rollback expired it; waiting reads it
         same = await _by_key(session, owner_id, idempotency_key or "")
         if same is None:
             raise
-        return await _same_request(same, wf_id, request_digest, state)
-    return ExecutionAccepted.from_row(row, state.settings)
+        return await _waited(session, state, principal, same, wait,
+                             await _same_request(same, wf_id, request_digest, state))
+    return await _waited(session, state, principal, row, wait, ExecutionAccepted.from_row(row, state.settings))
+
+
+async def _waited(session, state, principal, row: Execution, wait: int,
+                  accepted: ExecutionAccepted) -> ExecutionAccepted | JSONResponse:
+    """`?wait=N`: the result when the run finishes within N seconds, else the 202."""
+    execution_id = row.id
+    result = await waiting.result_within(session, state.temporal, row, wait,
+                                         lambda: get_result(execution_id, principal, session, state))
+    return accepted if result is None else waiting.finished(result)
 
 
 @dataclass(frozen=True)

@@ -299,3 +299,35 @@ class AuditLog(Base):
     status_code: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_actor_at", "actor_id", "at"))
+
+
+class Webhook(Base):
+    """An inbound trigger of a workflow (api/routes/hooks.py): anyone holding
+    its URL's token may start a run as the owner. Only the token's SHA-256 is
+    kept (the token is shown once); the optional signing secret is sealed like
+    a secret's value (credentials/crypto.py), bound to this row's id."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = id_column()
+    workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id"), nullable=False, index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="", server_default="")
+    version: Mapped[int | None] = mapped_column(Integer)  # None: the latest at each delivery
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    # "none", "github" (X-Hub-Signature-256) or "stripe" (Stripe-Signature).
+    signature: Mapped[str] = mapped_column(String(16), nullable=False, default="none", server_default="none")
+    tolerance_s: Mapped[int] = mapped_column(Integer, nullable=False, default=300, server_default="300")
+    secret_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    secret_nonce: Mapped[bytes | None] = mapped_column(LargeBinary)
+    secret_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    secret_wrap_nonce: Mapped[bytes | None] = mapped_column(LargeBinary)
+    secret_kek_id: Mapped[str | None] = mapped_column(String(32))
+    # How a delivery becomes run inputs: the JSON body is the inputs (or goes
+    # under `body_input`), plus {header name: input name}.
+    body_input: Mapped[str | None] = mapped_column(String(64))
+    header_inputs: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer, nullable=False, default=60, server_default="60")
+    created_at: Mapped[datetime] = created_column()
+    rotated_at: Mapped[datetime | None] = ts_column()
+    last_delivery_at: Mapped[datetime | None] = ts_column()
+    revoked_at: Mapped[datetime | None] = ts_column()  # deleted: its token answers 404 for good

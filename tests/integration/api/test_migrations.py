@@ -7,7 +7,8 @@ import asyncpg
 from .conftest import alembic, create_database, drop_database
 
 TABLES = {"users", "workflows", "workflow_versions", "executions", "templates", "debug_sessions", "secrets",
-          "approvals", "schedules", "compliance_scans", "audit_log", "api_keys", "refresh_tokens"}
+          "approvals", "schedules", "compliance_scans", "audit_log", "api_keys", "refresh_tokens",
+          "webhooks"}
 
 
 async def tables(url: str) -> set[str]:

@@ -16,7 +16,8 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from core.db.base import new_id
-from core.db.models import Secret, User
+from api import webhooks
+from core.db.models import Secret, User, Webhook, Workflow
 from core.db.session import make_engine, make_sessionmaker
 from credentials.crypto import Kek, Keyring, Sealed, unseal
 from credentials.keys import keyring
@@ -343,10 +344,17 @@ async def test_rotation_rewraps_every_row_with_the_new_key(tmp_path):
             row = Secret(id=new_id(), owner_id=user.id, name="ROTATED")
             set_value(row, "rotate-me", Keyring(Kek.derive(old)))
             session.add(row)
+            wf = Workflow(owner_id=user.id, name="hooked")
+            session.add(wf)
+            await session.flush()
+            hook = Webhook(id=new_id(), workflow_id=wf.id, owner_id=user.id, token_hash="h" * 64, signature="github")
+            webhooks.set_secret(hook, "hook-secret-rotate-me", Keyring(Kek.derive(old)))
+            session.add(hook)
             await session.commit()
         env = {**os.environ, "AGENTIC_DATABASE_URL": url, "AGENTIC_SECRETS_MASTER_KEY": new,
                "AGENTIC_SECRETS_PREVIOUS_MASTER_KEYS": json.dumps([old]), "AGENTIC_DATA_DIR": str(tmp_path)}
-        for expected in ("1 secret(s)", "0 secret(s)"):  # and a second run changes nothing
+        # and a second run changes nothing
+        for expected in ("1 secret(s) and 1 webhook", "0 secret(s) and 0 webhook"):
             done = subprocess.run([sys.executable, "-m", "cli.main", "rewrap-secrets"], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr
@@ -355,6 +363,8 @@ async def test_rotation_rewraps_every_row_with_the_new_key(tmp_path):
             moved = await session.get(Secret, row.id)
             assert moved.kek_id == Kek.derive(new).id
             assert reveal(moved, Keyring(Kek.derive(new))) == "rotate-me"  # the old key can go
+            moved_hook = await session.get(Webhook, hook.id)
+            assert webhooks.secret_of(moved_hook, Keyring(Kek.derive(new))) == "hook-secret-rotate-me"
         await engine.dispose()
     finally:
         await drop_database(url)
