@@ -66,7 +66,8 @@ async def test_a_delivery_starts_a_run_as_the_owner(api, app, make_user):
     async with app.state.agentic.sessions() as session:
         row = await session.get(Execution, accepted.json()["id"])
         stored = await session.get(Webhook, hook["id"])
-    assert row.started_by == owner_name and row.trigger == "webhook" and row.options["webhook"] == {"id": hook["id"], "delivery": None}
+    assert row.started_by == owner_name and row.trigger == "webhook"
+    assert row.options["webhook"] == {"id": hook["id"], "delivery": None}
     # Only the token's hash is kept, and no read shows the token again.
     assert stored.token_hash == hashlib.sha256(hook["token"].encode()).hexdigest()
     assert stored.last_delivery_at is not None
