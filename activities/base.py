@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,7 +102,8 @@ Handler = Callable[[Any, NodeCall, ActivityDeps], Awaitable[Any]]
 def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> Callable:
     @activity.defn(name=node_type.activity_name)
     async def run_node(call: NodeCall) -> NodeOutcome:
-        attempt = activity.info().attempt
+        ran = Ran.now()
+        attempt = ran.attempt
         heartbeat = asyncio.create_task(_heartbeat())
         secrets = Secrets()
         try:
@@ -110,7 +111,7 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
             output = await _run(node_type, handler, deps, call, secrets)
         except NodeError as err:
             raise ApplicationError(
-                secrets.scrub(err.message), {"attempt": attempt}, type=err.code,
+                secrets.scrub(err.message), ran.details(), type=err.code,
                 non_retryable=not err.retryable,
                 next_retry_delay=_seconds(err.retry_after_s),
             ) from None
@@ -119,7 +120,7 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
             # part of a secret (e.g. httpx's "Invalid port: '<password>'").
             log.warning("node %s (%s) raised %s", call.node_id, node_type.name, type(err).__name__)
             raise ApplicationError(f"unexpected {type(err).__name__} (see the worker log)",
-                                   {"attempt": attempt}, type="internal_error") from None
+                                   ran.details(), type="internal_error") from None
         finally:
             heartbeat.cancel()
         output = secrets.scrub(output)
@@ -127,10 +128,32 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
         cap = deps.settings.node_output_cap_bytes
         if size > cap:
             raise ApplicationError(f"output is {size} bytes, over the cap of {cap}",
-                                   {"attempt": attempt}, type="output_too_large", non_retryable=True)
-        return NodeOutcome(output=output, attempt=attempt)
+                                   ran.details(), type="output_too_large", non_retryable=True)
+        return NodeOutcome(output=output, **ran.details())
 
     return run_node
+
+
+@dataclass
+class Ran:
+    """When a node ran, measured here rather than by the workflow, which
+    learns of a completion only at its next workflow task (one task often
+    takes several parallel completions, which would all get its time).
+    From the second attempt on, the node started at its first scheduling:
+    its duration includes the earlier attempts and their backoff."""
+
+    attempt: int
+    started: datetime
+
+    @classmethod
+    def now(cls) -> Ran:
+        info = activity.info()
+        measured = datetime.now(UTC)
+        return cls(info.attempt, measured if info.attempt == 1 else min(info.scheduled_time, measured))
+
+    def details(self) -> dict[str, Any]:
+        return {"attempt": self.attempt, "started_at": self.started.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat()}
 
 
 async def _resolve_secrets(node_type: NodeType, deps: ActivityDeps, call: NodeCall) -> dict[str, Resolved]:
