@@ -129,3 +129,4 @@ class NodeOutcome(BaseModel):
     # completions only at its next workflow task, which several nodes share.
     started_at: str | None = Field(None, description="when the node's first attempt began running")
     finished_at: str | None = Field(None, description="when its last attempt ended")
+    rendered: Any = Field(None, description="the config it ran with, secrets masked (for the debugger)")
