@@ -6,7 +6,8 @@ again here, a plan may be forged), resolves those secrets for the run's owner
 validates it against the node type's schema, refuses to send a host-bound
 secret elsewhere, runs the handler, scrubs secret values from what goes back
 into history, enforces the output cap, and maps errors onto Temporal's retry
-semantics.
+semantics. Its result (or failure) also says when the attempt ran and the
+config it rendered, secrets masked (activities/attempt.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.attempt import Attempt, MaskedSecrets
 from core import expression_threads
 from core.settings import Settings, get_settings
 from credentials.access import SecretUnavailable
@@ -69,6 +71,7 @@ class Secrets:
 
     def __init__(self, resolved: dict[str, Resolved] | None = None) -> None:
         self._values = {name: r.value for name, r in (resolved or {}).items()}
+        self.names = frozenset(self._values)
         self.bindings = {name: r.allowed_hosts for name, r in (resolved or {}).items()}
         self.used: set[str] = set(self._values.values())
 
@@ -102,15 +105,15 @@ Handler = Callable[[Any, NodeCall, ActivityDeps], Awaitable[Any]]
 def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> Callable:
     @activity.defn(name=node_type.activity_name)
     async def run_node(call: NodeCall) -> NodeOutcome:
-        attempt = activity.info().attempt
+        attempt = Attempt.begin()
         heartbeat = asyncio.create_task(_heartbeat())
         secrets = Secrets()
         try:
             secrets = Secrets(await _resolve_secrets(node_type, deps, call))
-            output = await _run(node_type, handler, deps, call, secrets)
+            output = await _run(node_type, handler, deps, call, secrets, attempt)
         except NodeError as err:
             raise ApplicationError(
-                secrets.scrub(err.message), {"attempt": attempt}, type=err.code,
+                secrets.scrub(err.message), attempt.details(), type=err.code,
                 non_retryable=not err.retryable,
                 next_retry_delay=_seconds(err.retry_after_s),
             ) from None
@@ -119,7 +122,7 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
             # part of a secret (e.g. httpx's "Invalid port: '<password>'").
             log.warning("node %s (%s) raised %s", call.node_id, node_type.name, type(err).__name__)
             raise ApplicationError(f"unexpected {type(err).__name__} (see the worker log)",
-                                   {"attempt": attempt}, type="internal_error") from None
+                                   attempt.details(), type="internal_error") from None
         finally:
             heartbeat.cancel()
         output = secrets.scrub(output)
@@ -127,8 +130,8 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
         cap = deps.settings.node_output_cap_bytes
         if size > cap:
             raise ApplicationError(f"output is {size} bytes, over the cap of {cap}",
-                                   {"attempt": attempt}, type="output_too_large", non_retryable=True)
-        return NodeOutcome(output=output, attempt=attempt)
+                                   attempt.details(), type="output_too_large", non_retryable=True)
+        return NodeOutcome(output=output, **attempt.details())
 
     return run_node
 
@@ -148,13 +151,15 @@ async def _resolve_secrets(node_type: NodeType, deps: ActivityDeps, call: NodeCa
 
 
 async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: NodeCall,
-               secrets: Secrets) -> Any:
+               secrets: Secrets, attempt: Attempt | None = None) -> Any:
     try:
         rendered = await _render(call.config, {**call.context, "secrets": secrets}, deps)
     except ExpressionLimitError as err:
         raise NodeError("expression_limit", str(err)) from None
     except ExpressionError as err:
         raise NodeError("expression_error", str(err)) from None
+    if attempt is not None:
+        attempt.show(await _shown(call, rendered, secrets, deps))
     try:
         config: BaseModel = node_type.config_model.model_validate(rendered)
     except ValidationError as err:
@@ -163,6 +168,18 @@ async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: 
         raise NodeError("invalid_config", f"config after rendering is invalid: {problems}") from None
     check_bindings(node_type, config, deps.settings, secrets.bindings)
     return await handler(config, call, deps)
+
+
+async def _shown(call: NodeCall, rendered: Any, secrets: Secrets, deps: ActivityDeps) -> Any:
+    """The rendered config as the debugger may show it: rendered again with
+    every secret as `***` (the real values never enter it), then scrubbed of
+    them anyway."""
+    if secrets.names:
+        try:
+            rendered = await _render(call.config, {**call.context, "secrets": MaskedSecrets(secrets.names)}, deps)
+        except ExpressionError:
+            return None  # it rendered with the real values; showing nothing is the safe answer
+    return secrets.scrub(rendered)
 
 
 def check_bindings(node_type: NodeType, config: BaseModel, settings: Settings,

@@ -49,9 +49,10 @@ MAX_DELAY_S = 366 * 86400.0
 
 
 class NodeFailed(Exception):
-    def __init__(self, code: str, message: str, attempts: int | None = None):
+    def __init__(self, code: str, message: str, attempts: int | None = None,
+                 ran: tuple[str | None, str | None] = (None, None)):
         super().__init__(message)
-        self.code, self.message, self.attempts = code, message, attempts
+        self.code, self.message, self.attempts, self.ran = code, message, attempts, ran
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -219,12 +220,20 @@ class GraphWorkflow:
             # A rerun: a recorded success stands and nothing runs. A recorded
             # skip is not reused: with new inputs the branch may now be taken.
             if recorded is not None and recorded.state == "succeeded" and self._may_reuse(node, recorded):
-                self._nodes[node.id] = recorded.model_copy(update={"reused": True})
+                self._nodes[node.id] = self._reused(recorded)
                 continue
             state.state = "running"
             state.started_at = workflow.now().isoformat()
             state.input_digest = self._digest(node)
             running[node.id] = asyncio.create_task(self._run_node(node))
+
+    def _reused(self, recorded: NodeSummary) -> NodeSummary:
+        """A reused node did not run here: it keeps the result (and the digest
+        of the input it stands for) and names the execution that ran it; the
+        timings and attempts were that execution's, not this one's."""
+        return recorded.model_copy(update={
+            "reused": True, "reused_from": recorded.reused_from or self._inp.source_execution_id,
+            "started_at": None, "finished_at": None, "duration_ms": None, "attempts": 0})
 
     def _may_reuse(self, node: NodePlan, recorded: NodeSummary) -> bool:
         """Never an approval (a rerun asks again), never a result computed from
@@ -263,10 +272,11 @@ class GraphWorkflow:
             else:
                 raise NodeFailed("unsupported_node", f"this worker cannot run node type {node.type!r}")
             self._check_size(outcome.output)
-            self._settle(state, "succeeded", output=outcome.output, attempts=outcome.attempt)
+            self._settle(state, "succeeded", output=outcome.output, attempts=outcome.attempt,
+                         ran=(outcome.started_at, outcome.finished_at))
         except NodeFailed as err:
             self._settle(state, "failed", error={"code": err.code, "message": err.message},
-                         attempts=err.attempts or max(state.attempts, 1))
+                         attempts=err.attempts or max(state.attempts, 1), ran=err.ran)
         except asyncio.CancelledError:
             self._settle(state, "cancelled")
         except Exception as err:  # a bug of ours must fail the node, not vanish with its task
@@ -285,6 +295,8 @@ class GraphWorkflow:
             try:
                 outcome = await self._execute(node, call, activity_id=node.id if not lost else f"{node.id}#{lost}")
                 outcome.attempt += attempts_before
+                if lost:  # it began on the worker that was lost
+                    outcome.started_at = None
                 return outcome
             except ActivityError as err:
                 if is_cancelled_exception(err):
@@ -295,6 +307,8 @@ class GraphWorkflow:
                 # when its own policy allows a single attempt.
                 if failure.code != "worker_lost" or lost == MAX_WORKER_LOSSES:
                     failure.attempts = attempts_before
+                    if lost:
+                        failure.ran = (None, failure.ran[1])
                     raise failure from None
         raise AssertionError("unreachable")
 
@@ -412,17 +426,22 @@ class GraphWorkflow:
             raise NodeFailed("output_too_large",
                              f"output is {size} bytes, over the cap of {self._inp.plan.output_cap_bytes}")
 
-    def _settle(self, state: NodeSummary, to: str, *, output: Any = None,
-                error: dict | None = None, attempts: int | None = None) -> None:
-        now = workflow.now()
+    def _settle(self, state: NodeSummary, to: str, *, output: Any = None, error: dict | None = None,
+                attempts: int | None = None, ran: tuple[str | None, str | None] = (None, None)) -> None:
+        """`ran`: when an activity says its node ran (NodeOutcome); else the
+        workflow's own time, which is the truth for timers, children and approvals."""
+        started, finished = _stamp(ran[0]), _stamp(ran[1])
         state.state = to
         state.output = output
         state.error = error
         if attempts is not None:
             state.attempts = attempts
-        state.finished_at = now.isoformat()
+        if started:
+            state.started_at = started
+        state.finished_at = finished or workflow.now().isoformat()
         if state.started_at:
-            state.duration_ms = round((now - datetime.fromisoformat(state.started_at)).total_seconds() * 1000, 3)
+            took = datetime.fromisoformat(state.finished_at) - datetime.fromisoformat(state.started_at)
+            state.duration_ms = round(max(took.total_seconds(), 0.0) * 1000, 3)
 
     async def _cancel(self, running: dict[str, asyncio.Task]) -> None:
         for task in running.values():
@@ -494,6 +513,14 @@ def _check_signed(command: Decision | DebugCommand, kind: str) -> None:
                                type="unsigned_command", non_retryable=True)
 
 
+def _stamp(value: Any) -> str | None:
+    """An activity's time, if it is one (never a reason to fail the node)."""
+    try:
+        return value if isinstance(value, str) and datetime.fromisoformat(value).tzinfo else None
+    except ValueError:
+        return None
+
+
 def _expression_code(err: ExpressionError) -> str:
     return "expression_limit" if isinstance(err, ExpressionLimitError) else "expression_error"
 
@@ -502,7 +529,8 @@ def _node_failure(err: ActivityError, max_attempts: int) -> NodeFailed:
     cause = err.cause
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
-        return NodeFailed(cause.type or "activity_error", cause.message, details.get("attempt"))
+        return NodeFailed(cause.type or "activity_error", cause.message, details.get("attempt"),
+                          ran=(details.get("started_at"), details.get("finished_at")))
     if isinstance(cause, TemporalTimeout):
         if cause.type == TimeoutType.HEARTBEAT:
             return NodeFailed("worker_lost", "the worker running this node stopped responding", max_attempts)

@@ -62,6 +62,7 @@ class NodeSummary(BaseModel):
     output: Any = None
     error: dict[str, Any] | None = None
     reused: bool = Field(False, description="settled from a source execution's record, not run")
+    reused_from: str | None = Field(None, description="a reused node: the execution that ran it")
     input_digest: str | None = Field(None, description="of the resolved input it ran with (workflows/reuse.py)")
 
 
@@ -124,3 +125,8 @@ class NodeCall(BaseModel):
 class NodeOutcome(BaseModel):
     output: Any = None
     attempt: int = 1
+    # Measured by the activity itself (activities/base.py): the workflow sees
+    # completions only at its next workflow task, which several nodes share.
+    started_at: str | None = Field(None, description="when the node's first attempt began running")
+    finished_at: str | None = Field(None, description="when its last attempt ended")
+    rendered: Any = Field(None, description="the config it ran with, secrets masked (for the debugger)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.debugger.history import at, decode, failure_of, ms, name, node_of_activity, summary
+from api.schemas.common import utc_iso
 
 FINAL = {"WorkflowExecutionCompleted": "succeeded", "WorkflowExecutionFailed": "failed",
          "WorkflowExecutionCanceled": "cancelled", "WorkflowExecutionTerminated": "terminated",
@@ -32,7 +33,7 @@ class EventStream:
         out = self._translate(event, name(event), at(event))
         for item in out:
             self.seq += 1
-            item.update(seq=self.seq, event_id=event.event_id, at=at(event).isoformat())
+            item.update(seq=self.seq, event_id=event.event_id, at=utc_iso(at(event)))
         return out
 
     def _translate(self, event, kind: str, when) -> list[dict[str, Any]]:

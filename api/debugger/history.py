@@ -57,5 +57,34 @@ def failure_of(failure) -> dict[str, Any]:
     return {"code": code or "error", "message": failure.message}
 
 
+def rendered_configs(history: WorkflowHistory) -> dict[str, Any]:
+    """node id -> the config its activity rendered (secrets masked by the
+    worker, activities/attempt.py), from the result or the failure details of
+    its last attempt. History from before workers reported it has none."""
+    nodes: dict[int, str] = {}
+    rendered: dict[str, Any] = {}
+    for event in history.events:
+        kind = name(event)
+        if kind == "ActivityTaskScheduled":
+            a = event.activity_task_scheduled_event_attributes
+            if a.activity_type.name.startswith("node."):
+                nodes[event.event_id] = node_of_activity(a.activity_id)
+        elif kind == "ActivityTaskCompleted":
+            a = event.activity_task_completed_event_attributes
+            if a.scheduled_event_id in nodes:
+                _keep(rendered, nodes[a.scheduled_event_id], decode(a.result))
+        elif kind == "ActivityTaskFailed":
+            a = event.activity_task_failed_event_attributes
+            failure = a.failure
+            if a.scheduled_event_id in nodes and failure.HasField("application_failure_info"):
+                _keep(rendered, nodes[a.scheduled_event_id], decode(failure.application_failure_info.details))
+    return rendered
+
+
+def _keep(into: dict[str, Any], node_id: str, reported: Any) -> None:
+    if isinstance(reported, dict) and reported.get("rendered") is not None:
+        into[node_id] = reported["rendered"]
+
+
 async def fetch(client: Client, workflow_id: str, run_id: str | None = None) -> WorkflowHistory:
     return await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()

@@ -20,6 +20,7 @@ from typing import Any
 from temporalio.client import WorkflowHistory
 
 from api.debugger.history import at, failure_of, ms, name, node_of_activity, summary
+from api.schemas.common import utc_iso
 
 _CLOSED_ACTIVITY = {"ActivityTaskCompleted": "completed", "ActivityTaskFailed": "failed",
                     "ActivityTaskTimedOut": "timed_out", "ActivityTaskCanceled": "cancelled"}
@@ -49,12 +50,12 @@ def figures(history: WorkflowHistory, timeline: list[dict], upstream: dict[str, 
             nid = node_of_activity(a.activity_id)
             scheduled[event.event_id] = (nid, when)
             fig = _fig(nodes, nid, "activity")
-            fig["scheduled_at"] = fig["scheduled_at"] or when.isoformat()
+            fig["scheduled_at"] = fig["scheduled_at"] or utc_iso(when)
         elif kind == "ActivityTaskStarted" and a.scheduled_event_id in scheduled:
             nid, sched = scheduled[a.scheduled_event_id]
             fig = nodes[nid]
             fig["attempts"] += a.attempt
-            fig["started_at"] = when.isoformat()
+            fig["started_at"] = utc_iso(when)
             if a.attempt == 1:
                 fig["queue_wait_ms"] = _add(fig["queue_wait_ms"], ms(sched, when))
             else:
@@ -62,7 +63,7 @@ def figures(history: WorkflowHistory, timeline: list[dict], upstream: dict[str, 
         elif kind in _CLOSED_ACTIVITY and a.scheduled_event_id in scheduled:
             nid, sched = scheduled[a.scheduled_event_id]
             fig = nodes[nid]
-            fig["closed_at"] = when.isoformat()
+            fig["closed_at"] = utc_iso(when)
             fig["outcome"] = _CLOSED_ACTIVITY[kind]
             if fig["started_at"]:
                 fig["run_ms"] = _add(fig["run_ms"], ms(datetime.fromisoformat(fig["started_at"]), when))
@@ -72,28 +73,28 @@ def figures(history: WorkflowHistory, timeline: list[dict], upstream: dict[str, 
             nid = (summary(event) or "").rsplit(" (", 1)[0] or a.timer_id
             timers[a.timer_id] = (nid, when)
             fig = _fig(nodes, nid, "timer")
-            fig["scheduled_at"] = fig["started_at"] = when.isoformat()
+            fig["scheduled_at"] = fig["started_at"] = utc_iso(when)
         elif kind in ("TimerFired", "TimerCanceled") and a.timer_id in timers:
             nid, started = timers[a.timer_id]
             fig = nodes[nid]
-            fig["closed_at"] = when.isoformat()
+            fig["closed_at"] = utc_iso(when)
             fig["timer_wait_ms"] = ms(started, when)
             fig["outcome"] = "fired" if kind == "TimerFired" else "cancelled"
         elif kind == "StartChildWorkflowExecutionInitiated":
             nid = a.workflow_id.rsplit(".", 1)[-1]
             children[event.event_id] = (nid, when)
             fig = _fig(nodes, nid, "child")
-            fig["scheduled_at"] = when.isoformat()
+            fig["scheduled_at"] = utc_iso(when)
             fig["child_workflow_id"] = a.workflow_id
         elif kind == "ChildWorkflowExecutionStarted" and a.initiated_event_id in children:
             nid, initiated = children[a.initiated_event_id]
             child_started[a.initiated_event_id] = when
-            nodes[nid]["started_at"] = when.isoformat()
+            nodes[nid]["started_at"] = utc_iso(when)
             nodes[nid]["queue_wait_ms"] = ms(initiated, when)
             nodes[nid]["attempts"] = 1
         elif kind in _CLOSED_CHILD and a.initiated_event_id in children:
             nid, initiated = children[a.initiated_event_id]
-            nodes[nid]["closed_at"] = when.isoformat()
+            nodes[nid]["closed_at"] = utc_iso(when)
             nodes[nid]["run_ms"] = ms(child_started.get(a.initiated_event_id), when)
             nodes[nid]["outcome"] = _CLOSED_CHILD[kind]
         elif kind.startswith("WorkflowExecution") and kind[len("WorkflowExecution"):] in (
@@ -110,8 +111,8 @@ def figures(history: WorkflowHistory, timeline: list[dict], upstream: dict[str, 
         "totals": {
             "wall_ms": wall,
             "closed": closed_status,
-            "started_at": first.isoformat() if first else None,
-            "last_event_at": last.isoformat() if last else None,
+            "started_at": utc_iso(first),
+            "last_event_at": utc_iso(last),
             "history_events": len(history.events),
             "queue_wait_ms": _sum(vals, "queue_wait_ms"),
             "run_ms": _sum(vals, "run_ms"),

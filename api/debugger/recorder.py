@@ -4,7 +4,8 @@ node boundary, what the interpreter saw.
 Nothing here runs an activity: the Replayer feeds the recorded results from
 history back into the workflow code. A workflow interceptor observes it:
 - outbound `start_activity` / `start_child_workflow` capture each node's
-  resolved input (the NodeCall, or the child's GraphInput);
+  input (the NodeCall, or the child's GraphInput; the rendered config an
+  activity reports is read from the history, api/debugger/history.py);
 - a watcher inside the workflow re-reads the interpreter's own `progress`
   after every step of its event loop (a `wait_condition` predicate is called
   after each one) and records every node state change with `workflow.now()`,
@@ -44,6 +45,7 @@ class Recording:
     changes: list[dict[str, Any]] = field(default_factory=list)
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     children: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> {workflow_id, input}
+    rendered: dict[str, Any] = field(default_factory=dict)  # node id -> its rendered config (history.py)
     status: str = "running"
     error: dict[str, Any] | None = None
     paused_at: list[str] = field(default_factory=list)

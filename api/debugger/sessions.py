@@ -18,6 +18,7 @@ async def _replay_tree(client: Client, workflow_id: str, run_id: str | None, int
                        histories: dict[str, Any], depth: int = 0) -> Recording:
     history = await hist.fetch(client, workflow_id, run_id)
     rec = await replay(history, run_id or "")
+    rec.rendered = hist.rendered_configs(history)
     into[workflow_id] = rec
     histories[workflow_id] = history
     if depth < MAX_DEPTH:

@@ -1,7 +1,7 @@
 """The steppable node timeline of a replayed execution, and how a cursor moves.
 
 A boundary is one node state change the interpreter made: `enter` (the node
-starts, with its resolved input), `paused` (held at a live breakpoint),
+starts, with its input: template and rendered config), `paused` (held at a live breakpoint),
 `waiting` (for an approval) or `exit` (succeeded, failed, skipped, cancelled or
 reused, with output or error and attempts). A sub-workflow's boundaries follow
 its node's `enter`, one level deeper, with the call stack that leads there.
@@ -58,11 +58,13 @@ def build(rec: Recording, children: dict[str, Recording], *, stack: list[dict] |
 
 
 def _node_input(rec: Recording, node: dict, variables: dict) -> dict[str, Any]:
-    """The node's resolved input: the NodeCall its activity received, the
-    child's inputs, or (for nodes the interpreter runs itself) config + context."""
+    """The node's resolved input: the NodeCall its activity received (`config`
+    is the template, `rendered` what it rendered into, secrets masked; None
+    while it runs), the child's inputs, or (for nodes the interpreter runs
+    itself) config + context."""
     nid = node.get("id")
     if nid in rec.calls:
-        return rec.calls[nid]
+        return {**rec.calls[nid], "rendered": rec.rendered.get(nid)}
     if nid in rec.children:
         child = rec.children[nid].get("input") or {}
         return {"node_id": nid, "node_type": node.get("type"), "config": node.get("config", {}),

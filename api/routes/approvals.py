@@ -85,7 +85,7 @@ def waits_on(state: ApprovalState, principal: Principal) -> bool:
              responses={422: {"description": "invalid inputs or approval config"}})
 async def request_run(workflow_id: ResourceId, body: GateCreate, principal: ExecuteUser, session: SessionDep,
                       state: StateDep, request: Request) -> GateAccepted:
-    """Starts an execution that waits, in `awaiting_approval`, until its gate is approved."""
+    """Starts an execution that waits (`running`, nothing runs) until its gate is approved."""
     wf = await load_workflow(session, principal, workflow_id)
     prepared = await starts.prepare(session, principal, wf, body.version, body.inputs, state.settings)
     gate = body.approval.model_dump(mode="json")
@@ -95,8 +95,7 @@ async def request_run(workflow_id: ResourceId, body: GateCreate, principal: Exec
     await starts.accept(session, state, request, row)
     approval_id = f"{row.id}:{GATE_NODE}"
     return GateAccepted.from_row(row, state.settings, approval_id=approval_id,
-                                 link=approval_link(state.settings, approval_id),
-                                 status="awaiting_approval" if row.status == "running" else row.status)
+                                 link=approval_link(state.settings, approval_id))
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -128,7 +127,8 @@ async def get_approval(approval_id: ApprovalId, principal: ReadUser, session: Se
     """The approval as the workflow has it now (the mirror once the workflow is gone), with its votes."""
     target, st, live = await _visible_state(session, state, principal, approval_id)
     return ApprovalPublic.from_state(st, state.settings, target.mirror, workflow_id=target.execution.workflow_id,
-                                     workflow_name=None, live=live, names=await display_names(session, st.approvers))
+                                     workflow_name=await _workflow_name(session, target), live=live,
+                                     names=await display_names(session, st.approvers))
 
 
 # -- deciding ----------------------------------------------------------------------------
@@ -181,7 +181,8 @@ async def _decide(approval_id: str, decision: str, body: DecisionRequest, princi
     except Exception:  # noqa: BLE001 - the decision stands; the activity writes the mirror
         log.exception("mirror of %s not written by the API", approval_id)
     return ApprovalPublic.from_state(new_state, state.settings, target.mirror,
-                                     workflow_id=target.execution.workflow_id, workflow_name=None, live=True,
+                                     workflow_id=target.execution.workflow_id,
+                                     workflow_name=await _workflow_name(session, target), live=True,
                                      names=await display_names(session, new_state.approvers))
 
 
@@ -233,6 +234,12 @@ async def _target(session, principal: Principal, approval_id: str) -> _Target:
     target = _Target(execution, mirror, workflow_id, mirror.temporal_run_id if mirror else execution.temporal_run_id)
     target.approval_id = approval_id
     return target
+
+
+async def _workflow_name(session, target: _Target) -> str | None:
+    """As /pending shows it: the name of the workflow the execution runs (kept after a delete)."""
+    workflow_id = target.execution.workflow_id
+    return await session.scalar(select(Workflow.name).where(Workflow.id == workflow_id)) if workflow_id else None
 
 
 async def _live_state(state, target: _Target) -> ApprovalState | None:

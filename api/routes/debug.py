@@ -18,8 +18,8 @@ from api.deps import DeleteUser, ExecuteUser, ReadUser, SessionDep, StateDep
 from api.errors import ApiError, not_found
 from api.schemas.common import ResourceId
 from api.schemas.debug import (
-    Boundary, BreakpointCreate, BreakpointPublic, DebugSessionCreate, DebugSessionPublic, StepRequest, StepResult,
-    Variables,
+    Boundary, BreakpointCreate, BreakpointPublic, DebugSessionCreate, DebugSessionPublic, LiveProgress, StepRequest,
+    StepResult, Variables,
 )
 from core import expression_threads
 from core.db.base import new_id
@@ -154,7 +154,8 @@ async def step(session_id: ResourceId, body: StepRequest, principal: ExecuteUser
             _save(row, **replayed, cursor=cursor)
             await session.commit()
             return StepResult(cursor=cursor, reason="resumed",
-                              current=Boundary.at_cursor(replayed["timeline"], cursor), live=live)
+                              current=Boundary.at_cursor(replayed["timeline"], cursor),
+                              live=LiveProgress.of(live))
     st = row.state or {}
     steps = st.get("timeline", [])
     breakpoints = row.breakpoints or []

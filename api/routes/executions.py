@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import starts, waiting
+from api import execution_view, starts, waiting
 from api.access import load_execution, load_workflow, visible
 from api.reruns import debug_options
 from api.deps import AdminUser, ExecuteUser, ReadUser, SessionDep, StateDep
@@ -27,7 +27,7 @@ from api.schemas.executions import (
 from core import execution_state
 from core.db.models import EXECUTION_STATUSES, EXECUTION_TRIGGERS, TERMINAL_EXECUTION_STATUSES, Execution
 from core.temporal import unreachable
-from workflows.plan import GraphResult, NodeSummary
+from workflows.plan import GraphResult
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["executions"])
@@ -145,12 +145,15 @@ async def get_execution(execution_id: ResourceId, principal: ReadUser, session: 
                         state: StateDep) -> ExecutionDetail:
     row = await load_execution(session, principal, execution_id)
     progress = await _live_progress(state, row)
+    order = await execution_view.node_order(session, row)
+    waiting = await execution_view.waiting_for(session, state.settings, row, progress)
     if progress is None:
-        nodes = row.nodes or {n["id"]: NodeSummary() for n in (row.plan or {}).get("nodes", [])}
-        return ExecutionDetail.from_row(row, state.settings, nodes=nodes, live=False)
-    status_ = row.status if progress.status == "running" else progress.status
-    return ExecutionDetail.from_row(row, state.settings, status=status_, error=progress.error,
-                                    nodes=progress.nodes, live=True)
+        nodes = execution_view.public_nodes(execution_view.summaries(order, row.nodes))
+        return ExecutionDetail.from_row(row, state.settings, nodes=nodes, waiting_for=waiting, live=False)
+    # Waiting for an approval is still `running` (core/execution_state.py); `waiting_for` says on what.
+    nodes = execution_view.public_nodes(execution_view.summaries(order, progress.model_dump()["nodes"]))
+    return ExecutionDetail.from_row(row, state.settings, status=execution_state.FROM_RESULT[progress.status],
+                                    error=progress.error, nodes=nodes, waiting_for=waiting, live=True)
 
 
 @router.get("/api/v1/executions/{execution_id}/result", response_model=ExecutionResult,
@@ -158,15 +161,18 @@ async def get_execution(execution_id: ResourceId, principal: ReadUser, session: 
 async def get_result(execution_id: ResourceId, principal: ReadUser, session: SessionDep,
                      state: StateDep) -> ExecutionResult:
     row = await load_execution(session, principal, execution_id)
+    order = await execution_view.node_order(session, row)
     if row.status in TERMINAL_EXECUTION_STATUSES:
-        return ExecutionResult(id=row.id, status=row.status, error=row.error,
-                               outputs={k: v.get("output") for k, v in (row.nodes or {}).items()})
+        outputs, nodes = execution_view.results(execution_view.summaries(order, row.nodes))
+        return ExecutionResult(id=row.id, status=row.status, error=row.error, outputs=outputs, nodes=nodes)
     progress = await _live_progress(state, row)
     if progress is None or progress.status in ("running", "awaiting_approval"):
-        status_ = progress.status if progress else row.status
-        raise ApiError(409, "not_finished", f"the execution is {status_}")
-    return ExecutionResult(id=row.id, status=progress.status, error=progress.error,
-                           outputs={k: v.output for k, v in progress.nodes.items()})
+        waiting = await execution_view.waiting_for(session, state.settings, row, progress)
+        on = f", waiting for approval {', '.join(w.approval_id for w in waiting)}" if waiting else ""
+        raise ApiError(409, "not_finished", f"the execution is {row.status}{on}",
+                       [w.model_dump() for w in waiting])
+    outputs, nodes = execution_view.results(execution_view.summaries(order, progress.model_dump()["nodes"]))
+    return ExecutionResult(id=row.id, status=progress.status, error=progress.error, outputs=outputs, nodes=nodes)
 
 
 @router.post("/api/v1/executions/{execution_id}/cancel", status_code=status.HTTP_202_ACCEPTED,

@@ -17,6 +17,7 @@ from api.access import owner_or_admin
 from api.debugger.events import EventStream
 from api.debugger.history import name
 from api.deps import Principal, authenticate
+from api.schemas.common import utc_iso
 from core.db.models import Execution
 from workflows.plan import GraphResult
 
@@ -113,4 +114,4 @@ async def _announce_pauses(websocket, handle, stream: EventStream, announced: se
             announced.add(node_id)
             stream.seq += 1
             await websocket.send_json({"type": "paused", "node_id": node_id, "seq": stream.seq,
-                                       "event_id": event.event_id, "at": progress.nodes[node_id].started_at})
+                                       "event_id": event.event_id, "at": utc_iso(progress.nodes[node_id].started_at)})

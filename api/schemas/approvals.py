@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field
 
-from api.schemas.common import MAX_INT, FromRow, Strict
+from api.schemas.common import MAX_INT, FromRow, Strict, UtcDatetime
 from api.schemas.executions import ExecutionAccepted
 from core.approvals_mirror import approval_link
 from core.db.models import Approval
@@ -23,7 +23,7 @@ class GateCreate(Strict):
 
 
 class GateAccepted(ExecutionAccepted):
-    approval_id: str
+    approval_id: str = Field(description="the approval the execution waits on; its status is `running` meanwhile")
     link: str
 
 
@@ -35,7 +35,7 @@ class VotePublic(FromRow):
     user: str
     decision: Literal["approve", "reject"]
     comment: str
-    at: str
+    at: UtcDatetime
 
 
 class ApprovalPublic(FromRow):
@@ -50,9 +50,9 @@ class ApprovalPublic(FromRow):
     votes: list[VotePublic]
     instructions: str
     context: dict[str, Any]
-    requested_at: str
-    decided_at: str | None
-    timeout_at: str | None
+    requested_at: UtcDatetime
+    decided_at: UtcDatetime | None
+    timeout_at: UtcDatetime | None
     started_by: str | None
     escalations: int
     link: str

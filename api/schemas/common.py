@@ -3,10 +3,11 @@ error shape, and `FromRow` (a public model read off an ORM row)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 T = TypeVar("T")
 MAX_INT = 2**31 - 1  # PostgreSQL integer
@@ -16,6 +17,25 @@ MAX_INT = 2**31 - 1  # PostgreSQL integer
 # ("sched-<schedule>-<RFC 3339 time>", named by Temporal).
 ResourceId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:-]+$")]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT)]
+
+
+def utc(value: datetime) -> datetime:
+    """Naive times are UTC (how we store them); aware ones are moved to UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_iso(value: datetime | str | None) -> str | None:
+    """The one way a time is written in an API answer: RFC 3339 in UTC with `Z`
+    (the interpreter's and Temporal's times are ISO strings with `+00:00`)."""
+    if value is None:
+        return None
+    moment = utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# Every time in a response model: read from a datetime or an ISO string, answered by utc_iso.
+UtcDatetime = Annotated[datetime, AfterValidator(utc), PlainSerializer(utc_iso, return_type=str),
+                        WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 class Strict(BaseModel):

@@ -6,8 +6,10 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Strict
+from api.schemas.common import Strict, UtcDatetime
+from api.schemas.executions import NodePublic
 from core.db.models import DebugSession
+from core.execution_state import FROM_RESULT
 from workflows.plan import GraphResult
 
 MAX_CONDITION_LENGTH = 2000
@@ -40,7 +42,7 @@ class Boundary(BaseModel):
     node_id: str
     node_type: str | None
     state: str
-    at: str
+    at: UtcDatetime
     attempts: int
     depth: int
     workflow_id: str
@@ -82,12 +84,32 @@ class DebugSessionPublic(BaseModel):
                    breakpoints=row.breakpoints or [], replay=st.get("replay", {}), timeline=steps)
 
 
+class LiveProgress(BaseModel):
+    """The workflow's progress (GraphResult) as the API shows an execution's."""
+
+    execution_id: str
+    status: str
+    nodes: dict[str, NodePublic]
+    paused_at: list[str]
+    started_at: UtcDatetime
+    finished_at: UtcDatetime | None
+    duration_ms: float | None
+    error: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, result: GraphResult) -> Self:
+        return cls(execution_id=result.execution_id, status=FROM_RESULT[result.status],
+                   nodes={nid: NodePublic.of(n) for nid, n in result.nodes.items()}, paused_at=result.paused_at,
+                   started_at=result.started_at, finished_at=result.finished_at,
+                   duration_ms=result.duration_ms, error=result.error)
+
+
 class StepResult(BaseModel):
     cursor: int
     reason: Literal["step", "breakpoint", "error", "end", "resumed"]
     breakpoint_id: str | None = None
     current: Boundary | None
-    live: GraphResult | None = Field(None, description="the execution's progress after a live continue/step")
+    live: LiveProgress | None = Field(None, description="the execution's progress after a live continue/step")
 
 
 class Variables(BaseModel):

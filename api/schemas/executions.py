@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, get_args
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import MAX_INT, FromRow, Strict
+from api.schemas.common import MAX_INT, FromRow, Strict, UtcDatetime
 from core.db.models import EXECUTION_TRIGGERS
 from core.settings import Settings
 from core.temporal import ui_link
-from workflows.plan import DebugOptions, NodeSummary
+from workflows.plan import DebugOptions, NodeState, NodeSummary
+
+# The interpreter's node states, and `reused`: a rerun's node settled from its
+# source's result without running (inside the workflow it counts as succeeded,
+# which is what its downstream expressions see).
+NodeStatePublic = Literal[(*get_args(NodeState), "reused")]  # type: ignore[valid-type]
 
 Trigger = Literal[EXECUTION_TRIGGERS]  # type: ignore[valid-type]
 
@@ -50,9 +54,9 @@ class ExecutionPublic(_ExecutionRow):
     temporal_workflow_id: str
     temporal_run_id: str | None
     ui_url: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
     duration_ms: float | None
     error: dict[str, Any] | None
     # Provenance: what started it, who (a user name; a schedule's runs: its
@@ -64,15 +68,54 @@ class ExecutionPublic(_ExecutionRow):
     source_execution_id: str | None
 
 
+class NodePublic(BaseModel):
+    """A node's summary (workflows.plan.NodeSummary) as users read it: an
+    explicit state (`reused` for a rerun's reused node), UTC times."""
+
+    state: NodeStatePublic
+    attempts: int = Field(description="attempts in this execution (0: it did not run here)")
+    started_at: UtcDatetime | None = Field(description="when its first attempt began running (the activity's clock)")
+    finished_at: UtcDatetime | None = Field(description="when its last attempt ended")
+    duration_ms: float | None = Field(description="finished_at - started_at: retries and their backoff included")
+    output: Any = None
+    error: dict[str, Any] | None = None
+    reused: bool = Field(False, description="settled from a source execution's result, not run")
+    reused_from: str | None = Field(None, description="a reused node: the execution that ran it")
+    input_digest: str | None = None
+
+    @classmethod
+    def of(cls, summary: NodeSummary) -> Self:
+        state = "reused" if summary.reused and summary.state == "succeeded" else summary.state
+        return cls.model_validate({**summary.model_dump(), "state": state})
+
+
+class WaitingFor(BaseModel):
+    approval_id: str
+    node_id: str = Field(description="`__gate__` for the approval in front of the whole execution")
+    link: str
+
+
 class ExecutionDetail(ExecutionPublic):
-    nodes: dict[str, NodeSummary]
+    nodes: dict[str, NodePublic] = Field(description="every node of the plan, in plan order")
+    waiting_for: list[WaitingFor] = Field(
+        default_factory=list, description="approvals the execution waits on; its status stays `running`")
     live: bool = Field(description="true when the progress came from the running workflow")
+
+
+class NodeResult(BaseModel):
+    id: str
+    state: NodeStatePublic
+    output: Any = None
+    error: dict[str, Any] | None = None
 
 
 class ExecutionResult(BaseModel):
     id: str
     status: str
-    outputs: dict[str, Any]
+    outputs: dict[str, Any] = Field(description="the output of each node that produced one (succeeded or "
+                                                "reused), in plan order; a skipped, failed or cancelled "
+                                                "node has none and is absent here (see `nodes`)")
+    nodes: list[NodeResult] = Field(description="every node in plan order, with its state")
     error: dict[str, Any] | None
 
 

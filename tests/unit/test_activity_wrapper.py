@@ -4,11 +4,12 @@ environment, scrubbing, host bindings, config rendering."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from activities import base
+from activities.attempt import RENDERED_CAP_BYTES, Attempt, MaskedSecrets
 from activities.base import ActivityDeps, NodeError, Secrets
 from core.settings import Settings
 from credentials.names import ENV_PREFIX
@@ -174,6 +175,37 @@ async def test_run_invalid_config_after_render_does_not_echo_secret(env):
     assert info.value.code == "invalid_config"
     assert info.value.message.startswith("config after rendering is invalid: temperature: ")
     assert "s3cr3t-value" not in info.value.message
+
+
+# The rendered config kept for the debugger (activities/attempt.py): secrets
+# rendered as `***` in a second rendering, scrubbed anyway, and capped.
+
+async def test_the_rendered_config_shown_masks_secrets_and_keeps_the_rest(env):
+    attempt = Attempt(number=1, started=datetime.now(UTC))
+    config = {"url": "http://h/{{ inputs.x }}", "headers": {"A": "Bearer {{ secrets.TOKEN }}"},
+              "json": {"echo": "s3cr3t-value inside"}}
+    await base._run(HTTP, _ok, deps(), call(config), env, attempt)
+    assert attempt.rendered == {"url": "http://h/2", "headers": {"A": "Bearer ***"}, "json": {"echo": "*** inside"}}
+    assert attempt.details()["rendered"] == attempt.rendered
+
+
+async def test_the_rendered_config_shown_is_capped(env):
+    attempt = Attempt(number=1, started=datetime.now(UTC))
+    await base._run(TRANSFORM, _ok, deps(), call({"output": "{{ 'x' * 40000 }}"}), env, attempt)
+    assert set(attempt.rendered) == {"omitted"} and str(RENDERED_CAP_BYTES) in attempt.rendered["omitted"]
+
+
+def test_masked_secrets_refuse_names_not_resolved():
+    masked = MaskedSecrets({"TOKEN"})
+    assert masked.TOKEN == "***" and masked["TOKEN"] == "***"
+    with pytest.raises(ExpressionError):
+        masked.OTHER
+    with pytest.raises(AttributeError):
+        masked._names_of_something
+
+
+async def _ok(config, c, deps):
+    return {"ok": True}
 
 
 # _resolve_secrets: placement checked again by the worker (a plan can be forged),

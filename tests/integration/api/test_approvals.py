@@ -106,10 +106,20 @@ async def test_quorum_two_of_three(api, app, make_user):
     assert item["quorum"] == 2 and item["status"] == "pending" and item["workflow_name"] == "release"
     progress = (await api.get(f"/api/v1/executions/{eid}", headers=owner)).json()
     assert progress["nodes"]["gate"]["state"] == "waiting"
+    # still `running` (the row's state machine has no other word), and it says what it waits on
+    assert progress["status"] == "running" and progress["live"]
+    assert progress["waiting_for"] == [{"approval_id": aid, "node_id": "gate", "link": item["link"]}]
+    unfinished = await api.get(f"/api/v1/executions/{eid}/result", headers=owner)
+    assert unfinished.status_code == 409 and aid in unfinished.json()["error"]["message"]
+    assert unfinished.json()["error"]["details"] == progress["waiting_for"]
+    # one approval read the same way everywhere: its workflow named, its times in UTC with Z
+    read = (await api.get(f"{BASE}/{aid}", headers=heads[0])).json()
+    assert read["workflow_name"] == "release" and read["live"] and read["requested_at"].endswith("Z")
 
     first = await decide(api, heads[0], aid, comment="looks good")
     assert first.status_code == 200, first.text
     assert first.json()["status"] == "pending" and [v["user"] for v in first.json()["votes"]] == [names[0]]
+    assert first.json()["workflow_name"] == "release" and first.json()["votes"][0]["at"].endswith("Z")
     again = await decide(api, heads[0], aid)
     assert again.status_code == 409 and again.json()["error"]["code"] == "duplicate_vote"
     second = await decide(api, heads[1], aid, comment="ok")
@@ -118,7 +128,7 @@ async def test_quorum_two_of_three(api, app, make_user):
     assert late.status_code == 409 and late.json()["error"]["code"] == "approval_closed"
 
     final = await wait_finished(api, eid, owner)
-    assert final["status"] == "succeeded"
+    assert final["status"] == "succeeded" and final["waiting_for"] == []
     assert final["nodes"]["ship"]["state"] == "succeeded" and final["nodes"]["stop"]["state"] == "skipped"
     output = final["nodes"]["gate"]["output"]
     assert output["approved"] and output["decided_by"] == [names[0], names[1]]
@@ -285,13 +295,14 @@ async def test_gate_before_an_execution(api, make_user):
     assert response.status_code == 202, response.text
     accepted = response.json()
     eid, aid = accepted["id"], accepted["approval_id"]
-    assert aid == f"{eid}:__gate__" and accepted["status"] == "awaiting_approval"
+    assert aid == f"{eid}:__gate__" and accepted["status"] == "running"
     assert accepted["link"].endswith(f"/api/v1/enterprise/approvals/{aid}")
 
     item = await wait_pending(api, head, aid)
     assert item["instructions"] == "Run it with x?" and item["context"] == {"inputs": {"x": 7}}
     live = (await api.get(f"/api/v1/executions/{eid}", headers=owner)).json()
-    assert live["status"] == "awaiting_approval" and live["nodes"]["run"]["state"] == "pending"
+    assert live["status"] == "running" and live["nodes"]["run"]["state"] == "pending"
+    assert live["waiting_for"] == [{"approval_id": aid, "node_id": "__gate__", "link": accepted["link"]}]
     await asyncio.sleep(0.5)  # nothing runs while it waits
     assert (await api.get(f"/api/v1/executions/{eid}", headers=owner)).json()["nodes"]["run"]["state"] == "pending"
 
@@ -436,7 +447,7 @@ async def test_result_of_an_execution_awaiting_approval_is_409(api, make_user):
     result = await api.get(f"/api/v1/executions/{accepted.json()['id']}/result", headers=owner)
     assert result.status_code == 409
     assert result.json()["error"]["code"] == "not_finished"
-    assert "awaiting_approval" in result.json()["error"]["message"]
+    assert "waiting for approval" in result.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("definition_config, path_part", [

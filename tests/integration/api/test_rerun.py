@@ -69,6 +69,23 @@ async def test_rerun_latest_after_fix_and_original_with_override(api, make_user,
     assert {node: summary["reused"] for node, summary in final["nodes"].items()} == REUSED
     assert all(summary["input_digest"] for summary in final["nodes"].values())
     assert counter.hits == {"/rerun-fetch": 1, "/rerun-report": 1}  # fetch did not run again
+    # a reused node says so, names the run that ran it, and has no times or attempts of its own here
+    for nid in ("fetch", "prepare"):
+        node = final["nodes"][nid]
+        assert (node["state"], node["reused_from"], node["attempts"]) == ("reused", source["id"], 0), node
+        assert node["started_at"] is None and node["finished_at"] is None and node["duration_ms"] is None
+    assert final["nodes"]["pick"]["state"] == "succeeded" and final["nodes"]["pick"]["reused_from"] is None
+    result = (await api.get(f"/api/v1/executions/{accepted['id']}/result", headers=headers)).json()
+    assert [(n["id"], n["state"]) for n in result["nodes"]] == [
+        ("fetch", "reused"), ("prepare", "reused"), ("pick", "succeeded"), ("report", "succeeded")]
+    # a rerun of the rerun: still the execution that really ran them
+    chained = await api.post(f"/api/v1/executions/{accepted['id']}/rerun", headers=headers,
+                             json={"from_node": "report", "definition": "latest"})
+    assert chained.status_code == 202, chained.text
+    chained_final = await wait_finished(api, chained.json()["id"], headers)
+    assert {nid: chained_final["nodes"][nid]["reused_from"] for nid in ("fetch", "pick")} == {
+        "fetch": source["id"], "pick": accepted["id"]}
+    assert counter.hits == {"/rerun-fetch": 1, "/rerun-report": 2}  # only report ran again
 
     # the original definition with an input override
     again = await api.post(f"/api/v1/executions/{source['id']}/rerun", headers=headers,
@@ -79,7 +96,7 @@ async def test_rerun_latest_after_fix_and_original_with_override(api, make_user,
     assert final2["status"] == "succeeded" and final2["version"] == 1
     assert final2["inputs"] == {"choices": ["a", "b"], "index": 1}
     assert final2["nodes"]["pick"]["output"] == "b"  # v1's expression
-    assert counter.hits == {"/rerun-fetch": 1, "/rerun-report": 2}
+    assert counter.hits == {"/rerun-fetch": 1, "/rerun-report": 3}
 
     # lineage both ways, with the choices recorded
     down = (await api.get(f"/api/v1/executions/{source['id']}/lineage", headers=headers)).json()
