@@ -104,14 +104,12 @@ async def get_result(execution_id: ResourceId, principal: ReadUser, session: Ses
                      state: StateDep) -> ExecutionResult:
     row = await load_execution(session, principal, execution_id)
     if row.status in TERMINAL_EXECUTION_STATUSES:
-        return ExecutionResult(id=row.id, status=row.status, error=row.error,
-                               outputs={k: v.get("output") for k, v in (row.nodes or {}).items()})
+        return ExecutionResult.of(row.id, row.status, row.error, row.nodes or {})
     progress = await _live_progress(state, row)
     if progress is None or progress.status in ("running", "awaiting_approval"):
         status_ = progress.status if progress else row.status
         raise ApiError(409, "not_finished", f"the execution is {status_}")
-    return ExecutionResult(id=row.id, status=progress.status, error=progress.error,
-                           outputs={k: v.output for k, v in progress.nodes.items()})
+    return ExecutionResult.of(row.id, progress.status, progress.error, progress.nodes)
 
 
 @router.post("/api/v1/executions/{execution_id}/cancel", status_code=status.HTTP_202_ACCEPTED,

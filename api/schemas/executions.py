@@ -11,6 +11,7 @@ from api.schemas.common import MAX_INT, FromRow, Strict
 from core.settings import Settings
 from core.temporal import ui_link
 from workflows.plan import DebugOptions, NodeSummary
+from workflows.results import ExecutionResult  # noqa: F401 - shared with the CLI
 
 
 class ExecutionCreate(Strict):
@@ -57,13 +58,6 @@ class ExecutionPublic(_ExecutionRow):
 class ExecutionDetail(ExecutionPublic):
     nodes: dict[str, NodeSummary]
     live: bool = Field(description="true when the progress came from the running workflow")
-
-
-class ExecutionResult(BaseModel):
-    id: str
-    status: str
-    outputs: dict[str, Any]
-    error: dict[str, Any] | None
 
 
 class ActionAccepted(BaseModel):
