@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api.schemas.executions import NodePublic, NodeResult, WaitingFor
+from api.schemas.executions import NodePublic, WaitingFor
 from core.approvals_mirror import approval_link
 from core.db.models import Approval, Execution, WorkflowVersion
 from core.settings import Settings
@@ -45,14 +45,6 @@ def summaries(order: list[str], nodes: dict[str, Any] | None) -> dict[str, NodeS
 
 def public_nodes(nodes: dict[str, NodeSummary]) -> dict[str, NodePublic]:
     return {nid: NodePublic.of(summary) for nid, summary in nodes.items()}
-
-
-def results(nodes: dict[str, NodeSummary]) -> tuple[dict[str, Any], list[NodeResult]]:
-    """/result: the outputs of the nodes that have one, and every node's state."""
-    shown = [(nid, NodePublic.of(summary)) for nid, summary in nodes.items()]
-    outputs = {nid: node.output for nid, node in shown if node.state in ("succeeded", "reused")}
-    return outputs, [NodeResult(id=nid, state=node.state, output=node.output, error=node.error)
-                     for nid, node in shown]
 
 
 async def waiting_for(session, settings: Settings, row: Execution,

@@ -8,7 +8,6 @@ Schedule), so what the Temporal Web UI shows is the same for every run.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +17,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from core.db.base import new_id
 from core.db.models import Execution
 from core.temporal import SA_OWNER, SA_OWNER_NAME, SA_TEMPLATE, SA_VERSION, SA_WORKFLOW_ID, temporal_workflow_id
 from workflows import signatures
@@ -131,7 +131,9 @@ def schedule_action(launch: Launch, task_queue: str) -> ScheduleActionStartWorkf
 
 
 def new_execution_id() -> str:
-    return uuid.uuid4().hex
+    """The same form as the API's execution ids (a UUID with dashes), so a
+    CLI run and an API run name themselves alike everywhere."""
+    return new_id()
 
 
 async def start_graph(client: Client, plan: Plan, inputs: dict[str, Any], *, task_queue: str,

@@ -163,16 +163,15 @@ async def get_result(execution_id: ResourceId, principal: ReadUser, session: Ses
     row = await load_execution(session, principal, execution_id)
     order = await execution_view.node_order(session, row)
     if row.status in TERMINAL_EXECUTION_STATUSES:
-        outputs, nodes = execution_view.results(execution_view.summaries(order, row.nodes))
-        return ExecutionResult(id=row.id, status=row.status, error=row.error, outputs=outputs, nodes=nodes)
+        return ExecutionResult.of(row.id, row.status, row.error, execution_view.summaries(order, row.nodes))
     progress = await _live_progress(state, row)
     if progress is None or progress.status in ("running", "awaiting_approval"):
         waiting = await execution_view.waiting_for(session, state.settings, row, progress)
         on = f", waiting for approval {', '.join(w.approval_id for w in waiting)}" if waiting else ""
         raise ApiError(409, "not_finished", f"the execution is {row.status}{on}",
                        [w.model_dump() for w in waiting])
-    outputs, nodes = execution_view.results(execution_view.summaries(order, progress.model_dump()["nodes"]))
-    return ExecutionResult(id=row.id, status=progress.status, error=progress.error, outputs=outputs, nodes=nodes)
+    return ExecutionResult.of(row.id, progress.status, progress.error,
+                              execution_view.summaries(order, progress.model_dump()["nodes"]))
 
 
 @router.post("/api/v1/executions/{execution_id}/cancel", status_code=status.HTTP_202_ACCEPTED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field
 
@@ -10,12 +10,8 @@ from api.schemas.common import MAX_INT, FromRow, Strict, UtcDatetime
 from core.db.models import EXECUTION_TRIGGERS
 from core.settings import Settings
 from core.temporal import ui_link
-from workflows.plan import DebugOptions, NodeState, NodeSummary
-
-# The interpreter's node states, and `reused`: a rerun's node settled from its
-# source's result without running (inside the workflow it counts as succeeded,
-# which is what its downstream expressions see).
-NodeStatePublic = Literal[(*get_args(NodeState), "reused")]  # type: ignore[valid-type]
+from workflows.plan import DebugOptions, NodeSummary
+from workflows.results import ExecutionResult, NodeStatePublic, public_state  # shared with the CLI
 
 Trigger = Literal[EXECUTION_TRIGGERS]  # type: ignore[valid-type]
 
@@ -85,8 +81,7 @@ class NodePublic(BaseModel):
 
     @classmethod
     def of(cls, summary: NodeSummary) -> Self:
-        state = "reused" if summary.reused and summary.state == "succeeded" else summary.state
-        return cls.model_validate({**summary.model_dump(), "state": state})
+        return cls.model_validate({**summary.model_dump(), "state": public_state(summary)})
 
 
 class WaitingFor(BaseModel):
@@ -100,23 +95,6 @@ class ExecutionDetail(ExecutionPublic):
     waiting_for: list[WaitingFor] = Field(
         default_factory=list, description="approvals the execution waits on; its status stays `running`")
     live: bool = Field(description="true when the progress came from the running workflow")
-
-
-class NodeResult(BaseModel):
-    id: str
-    state: NodeStatePublic
-    output: Any = None
-    error: dict[str, Any] | None = None
-
-
-class ExecutionResult(BaseModel):
-    id: str
-    status: str
-    outputs: dict[str, Any] = Field(description="the output of each node that produced one (succeeded or "
-                                                "reused), in plan order; a skipped, failed or cancelled "
-                                                "node has none and is absent here (see `nodes`)")
-    nodes: list[NodeResult] = Field(description="every node in plan order, with its state")
-    error: dict[str, Any] | None
 
 
 class ActionAccepted(BaseModel):
