@@ -167,8 +167,14 @@ def test_the_api_answers_the_shared_result_model():
 
     assert Answered is ExecutionResult
     result = ExecutionResult.of("e", "succeeded", None, {"a": NodeSummary(state="succeeded", output=1),
-                                                         "b": {"state": "skipped", "output": None}})
-    assert result.model_dump() == {"id": "e", "status": "succeeded", "outputs": {"a": 1, "b": None}, "error": None}
+                                                         "b": {"state": "skipped", "output": None},
+                                                         "c": {"state": "succeeded", "reused": True, "output": 3}})
+    # A skipped node has no output (absent, not null); a rerun's reused node says so.
+    assert result.model_dump() == {
+        "id": "e", "status": "succeeded", "outputs": {"a": 1, "c": 3}, "error": None,
+        "nodes": [{"id": "a", "state": "succeeded", "output": 1, "error": None},
+                  {"id": "b", "state": "skipped", "output": None, "error": None},
+                  {"id": "c", "state": "reused", "output": 3, "error": None}]}
 
 
 def test_the_cli_loads_no_api_code():
