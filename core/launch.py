@@ -53,7 +53,7 @@ class Launch:
             owner_id=row.owner_id, started_by=row.started_by, gate=row.gate,
             debug=DebugOptions.model_validate(options["debug"]) if options.get("debug") else None,
             reuse={k: NodeSummary.model_validate(v) for k, v in (options.get("reuse") or {}).items()},
-            source_execution_id=row.source_execution_id, template=row.template_id,
+            source_execution_id=row.source_execution_id, template=row.template_id, schedule_id=row.schedule_id,
         )
 
     @property

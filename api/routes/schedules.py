@@ -13,7 +13,7 @@ from temporalio.client import ScheduleUpdate as TemporalScheduleUpdate
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import cron
+from api import cron, schedule_trigger
 from api import schedules as sch
 from api.access import load_owned, load_workflow, visible
 from api.deps import DeleteUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
@@ -21,7 +21,7 @@ from api.errors import ApiError, not_found
 from api.schemas.common import Page
 from api.schemas.schedules import (
     BackfillRequest, PauseRequest, RunPublic, ScheduleCreate, ScheduleDetail, SchedulePublic, ScheduleUpdate,
-    TriggerRequest,
+    TriggerAccepted, TriggerRequest, trigger_links,
 )
 from core.db.models import Execution, Workflow
 from core.db.models import Schedule as ScheduleRow
@@ -66,7 +66,7 @@ async def _detail(session, state, row: ScheduleRow) -> ScheduleDetail:
                                temporal_run_id=a.action.first_execution_run_id, scheduled_at=a.scheduled_at,
                                started_at=a.started_at, status=statuses.get(execution_id_of(a.action.workflow_id)))
                      for a in reversed(recent)],
-        running=[execution_id_of(r.workflow_id) for r in info.running_actions if hasattr(r, "workflow_id")],
+        running=await schedule_trigger.with_recorded(session, row, info.running_actions),
         num_actions=info.num_actions)
 
 
@@ -222,19 +222,19 @@ async def unpause_schedule(schedule_id: ScheduleId, principal: WriteUser, sessio
     return await _detail(session, state, row)
 
 
-@router.post("/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=ScheduleDetail,
-             responses={409: {"description": "the schedule's workflow was deleted"}})
+@router.post("/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=TriggerAccepted,
+             responses={409: {"description": "the schedule's workflow was deleted, or overlap 'skip' and a run "
+                                             "is in progress"}})
 async def trigger_schedule(schedule_id: ScheduleId, principal: ExecuteUser, session: SessionDep,
-                           state: StateDep, body: TriggerRequest | None = None) -> ScheduleDetail:
-    """Starts one run now (even while paused)."""
-    row = await _load(session, principal, schedule_id)
-    await _live_workflow(session, row)
-    overlap = sch.OVERLAP[(body or TriggerRequest()).overlap]
-    try:
-        await state.temporal.get_schedule_handle(row.temporal_schedule_id).trigger(overlap=overlap)
-    except RPCError as err:
-        raise sch.temporal_error(err) from None
-    return await _detail(session, state, row)
+                           state: StateDep, request: Request, body: TriggerRequest | None = None) -> TriggerAccepted:
+    """Starts one run now (even while paused): each accepted trigger is its own
+    execution, named in the answer (api/schedule_trigger.py)."""
+    overlap = (body or TriggerRequest()).overlap
+    row = await _locked(session, principal, schedule_id)
+    wf = await _live_workflow(session, row)
+    execution = await schedule_trigger.trigger(session, state, request, principal, row, wf, overlap)
+    return TriggerAccepted.from_row(execution, state.settings, schedule_id=row.id, overlap=overlap,
+                                    links=trigger_links(execution.id, row.id))
 
 
 @router.post("/{schedule_id}/backfill", status_code=status.HTTP_202_ACCEPTED, response_model=ScheduleDetail,

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 
 from api.cron import check_time_zone, cron_zone
 from api.schemas.common import MAX_INT, FromRow, Strict
+from api.schemas.executions import ExecutionAccepted
 from core.db.models import Schedule
 from core.settings import Settings
 from core.temporal import schedule_ui_link
@@ -117,7 +118,24 @@ class PauseRequest(Strict):
 
 
 class TriggerRequest(Strict):
-    overlap: Overlap = Field("allow_all", description="policy for this run (default: always start it)")
+    overlap: Literal["allow_all", "skip"] = Field(
+        "allow_all", description="for this run only: 'allow_all' starts it whatever runs; 'skip' refuses it "
+        "(409 run_in_progress) while a run of the schedule is in progress. A manual run is not one of the "
+        "Temporal Schedule's actions: the schedule's own overlap policy does not see it")
+
+
+class TriggerAccepted(ExecutionAccepted):
+    """The execution the trigger started (its own id: triggers never collide)."""
+
+    schedule_id: str
+    overlap: Literal["allow_all", "skip"]
+    links: dict[str, str] = Field(description="execution, result, schedule and runs URLs of the API")
+
+
+def trigger_links(execution_id: str, schedule_id: str) -> dict[str, str]:
+    schedule = f"/api/v1/enterprise/schedules/{schedule_id}"
+    return {"execution": f"/api/v1/executions/{execution_id}", "result": f"/api/v1/executions/{execution_id}/result",
+            "schedule": schedule, "runs": f"{schedule}/runs"}
 
 
 class BackfillRequest(Strict):

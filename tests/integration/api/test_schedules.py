@@ -11,7 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api import cron
 
-from .graphs import three_nodes
+from .graphs import slow, three_nodes
 from .helpers import wait_finished
 
 BASE = "/api/v1/enterprise/schedules"
@@ -110,8 +110,61 @@ async def test_trigger_now_starts_one_run(api, make_user, schedules):
     assert created["paused"]
     triggered = await api.post(f"{BASE}/{created['id']}/trigger", headers=headers)
     assert triggered.status_code == 202, triggered.text
+    accepted = triggered.json()
+    assert accepted["schedule_id"] == created["id"] and accepted["overlap"] == "allow_all"
+    assert accepted["links"]["execution"] == f"/api/v1/executions/{accepted['id']}"
+    assert accepted["links"]["runs"] == f"{BASE}/{created['id']}/runs"
+    assert f"/workflows/{accepted['temporal_workflow_id']}/{accepted['temporal_run_id']}/" in accepted["ui_url"]
     runs = await wait_runs(api, created["id"], headers, 1)
-    assert len(runs) == 1
+    assert [r["execution_id"] for r in runs] == [accepted["id"]]
+    result = await api.get(accepted["links"]["result"], headers=headers)
+    assert result.json()["outputs"]["done"] == {"final": "HELLO NOW"}
+
+
+async def test_concurrent_triggers_each_start_their_own_run(api, client, make_user, schedules):
+    """Issue 10.1: Temporal's trigger names runs by the second, so quick
+    triggers collided and all but one were lost behind a 202."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "many"},
+                              spec={"cron_expressions": [NEVER]})
+    answers = await asyncio.gather(*(api.post(f"{BASE}/{created['id']}/trigger", headers=headers)
+                                     for _ in range(5)))
+    assert [a.status_code for a in answers] == [202] * 5, [a.text for a in answers]
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 5
+    for eid in ids:
+        detail = await wait_finished(api, eid, headers)
+        assert detail["status"] == "succeeded" and detail["workflow_id"] == wf["id"]
+        desc = await client.get_workflow_handle(detail["temporal_workflow_id"]).describe()
+        assert await desc.memo_value("schedule_id") == created["id"]
+    assert {r["execution_id"] for r in await runs_of(api, created["id"], headers)} == ids
+
+
+async def test_trigger_with_overlap_skip_refuses_while_a_run_is_in_progress(api, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, slow("busy", 60))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    sid = created["id"]
+    first = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "allow_all"}, headers=headers)
+    assert first.status_code == 202, first.text
+    eid = first.json()["id"]
+    assert eid in (await api.get(f"{BASE}/{sid}", headers=headers)).json()["running"]
+    refused = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "skip"}, headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "run_in_progress"
+    assert refused.json()["error"]["details"] == {"running": [eid]}
+    assert [r["execution_id"] for r in await runs_of(api, sid, headers)] == [eid]
+    # Policies that only Temporal's queue of scheduled runs could honour are refused, not ignored.
+    buffered = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "buffer_one"}, headers=headers)
+    assert buffered.status_code == 422, buffered.text
+    assert buffered.json()["error"]["details"][0]["path"] == "$.body.overlap"
+
+    assert (await api.post(f"/api/v1/executions/{eid}/cancel", headers=headers)).status_code == 202
+    await wait_finished(api, eid, headers)
+    again = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "skip"}, headers=headers)
+    assert again.status_code == 202, again.text
+    await api.post(f"/api/v1/executions/{again.json()['id']}/cancel", headers=headers)
 
 
 async def test_backfill_starts_the_expected_count(api, make_user, schedules):
