@@ -23,7 +23,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import starts
+from api import every, starts
 from api.deps import Principal
 from api.errors import ApiError, not_found
 from api.schemas.schedules import Overlap, PolicyBody, SpecBody
@@ -60,11 +60,14 @@ def action_workflow_id(schedule_id: str) -> str:
 # -- mapping -----------------------------------------------------------------
 
 def temporal_spec(spec: SpecBody) -> ScheduleSpec:
+    intervals = [ScheduleIntervalSpec(every=timedelta(seconds=i.every_s),
+                                      offset=timedelta(seconds=i.offset_s) if i.offset_s else None)
+                 for i in spec.intervals]
+    if spec.every:
+        intervals.append(ScheduleIntervalSpec(every=timedelta(seconds=every.seconds(spec.every))))
     return ScheduleSpec(
         cron_expressions=list(spec.cron_expressions),
-        intervals=[ScheduleIntervalSpec(every=timedelta(seconds=i.every_s),
-                                        offset=timedelta(seconds=i.offset_s) if i.offset_s else None)
-                   for i in spec.intervals],
+        intervals=intervals,
         time_zone_name=spec.time_zone,
         jitter=timedelta(seconds=spec.jitter_s) if spec.jitter_s else None,
         start_at=spec.start_at, end_at=spec.end_at,
@@ -93,7 +96,7 @@ def temporal_schedule(row: ScheduleRow, plan: Plan, owner_name: str | None, sett
                       state: ScheduleState) -> Schedule:
     return Schedule(
         action=temporal_action(row, plan, owner_name, settings),
-        spec=temporal_spec(SpecBody.model_validate(row.spec)),
+        spec=temporal_spec(SpecBody.model_validate(row.spec, context={"stored": True})),
         policy=temporal_policy(PolicyBody.model_validate(row.policy)),
         state=state,
     )

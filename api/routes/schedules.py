@@ -60,7 +60,8 @@ async def _detail(session, state, row: ScheduleRow) -> ScheduleDetail:
     attributes = getattr(desc.schedule.action, "typed_search_attributes", None)
     return ScheduleDetail.from_row(
         row, state.settings, running_version=attributes.get(SA_VERSION) if attributes else None,
-        next_run_times=list(info.next_action_times),
+        # Paused, Temporal still computes the times; nothing would start at them.
+        next_run_times=[] if desc.schedule.state.paused else list(info.next_action_times),
         recent_runs=[RunPublic(execution_id=execution_id_of(a.action.workflow_id),
                                temporal_workflow_id=a.action.workflow_id,
                                temporal_run_id=a.action.first_execution_run_id, scheduled_at=a.scheduled_at,

@@ -238,6 +238,9 @@ async def test_pinned_version_vs_latest_after_an_update(api, make_user, schedule
     ({}, "$.body.spec"),
     ({"cron_expressions": ["CRON_TZ=Asia/Tokyo 0 8 * * *"], "time_zone": "Asia/Tokyo"}, "$.body.spec.time_zone"),
     ({"intervals": [{"every_s": 0}]}, "$.body.spec.intervals[0].every_s"),
+    ({"cron_expressions": ["@daily", "0 */15 * * * *"]}, "$.body.spec.cron_expressions[1]"),  # 6 fields
+    ({"every": "15"}, "$.body.spec.every"),
+    ({"every": "0m"}, "$.body.spec.every"),
 ])
 async def test_invalid_spec_is_422_with_the_field(api, make_user, spec, path):
     _, headers = await make_user()
@@ -397,3 +400,48 @@ async def test_concurrent_pause_and_unpause_leave_the_row_as_temporal_has_it(api
         stored = (await api.get(f"{BASE}/{sid}", headers=headers)).json()
         desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
         assert stored["paused"] == desc.schedule.state.paused
+
+
+async def test_six_cron_fields_are_refused_as_ambiguous_and_nothing_is_stored(api, make_user):
+    """Issue 10.12: 6 fields are a year here and seconds in Quartz and n8n."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    response = await api.post(BASE, headers=headers, json={
+        "workflow_id": wf["id"], "version": "latest", "inputs": {"who": "x"},
+        "spec": {"cron_expressions": ["0 */15 * * * *"]}})
+    assert response.status_code == 422, response.text
+    [detail] = response.json()["error"]["details"]
+    assert detail["code"] == "ambiguous_cron" and detail["path"] == "$.body.spec.cron_expressions[0]"
+    assert "'0 */15 * * * * *'" in detail["message"] and "Quartz" in detail["message"]
+    assert (await api.get(BASE, headers=headers)).json()["total"] == 0
+
+
+async def test_every_shorthand_reaches_temporal_as_an_interval(api, client, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "x"},
+                              spec={"every": "1h30m", "start_at": "2030-01-01T00:00:00Z"})
+    assert created["spec"]["every"] == "1h30m"
+    desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    assert [i.every.total_seconds() for i in desc.schedule.spec.intervals] == [5400]
+    times = created["next_run_times"]
+    assert times[:2] == ["2030-01-01T00:00:00Z", "2030-01-01T01:30:00Z"], times
+    # An update keeps speaking the shorthand.
+    updated = await api.put(f"{BASE}/{created['id']}", headers=headers, json={"spec": {"every": "1d"}})
+    assert updated.status_code == 200, updated.text
+    desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    assert [i.every.total_seconds() for i in desc.schedule.spec.intervals] == [86400]
+
+
+async def test_a_paused_schedule_lists_no_next_run_times(api, make_user, schedules):
+    """Issue 10.12: Temporal computes next times while paused; none would happen."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "x"},
+                              spec={"cron_expressions": [NEVER]}, paused=True)
+    assert created["paused"] and created["next_run_times"] == []
+    assert (await api.get(f"{BASE}/{created['id']}", headers=headers)).json()["next_run_times"] == []
+    unpaused = (await api.post(f"{BASE}/{created['id']}/unpause", headers=headers)).json()
+    assert not unpaused["paused"] and unpaused["next_run_times"]
+    paused = (await api.post(f"{BASE}/{created['id']}/pause", headers=headers)).json()
+    assert paused["paused"] and paused["next_run_times"] == []
