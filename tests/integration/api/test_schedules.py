@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
@@ -445,3 +446,96 @@ async def test_a_paused_schedule_lists_no_next_run_times(api, make_user, schedul
     assert not unpaused["paused"] and unpaused["next_run_times"]
     paused = (await api.post(f"{BASE}/{created['id']}/pause", headers=headers)).json()
     assert paused["paused"] and paused["next_run_times"] == []
+
+
+async def test_concurrent_updates_mixed_with_pauses_leave_the_row_as_temporal_has_it(
+        api, client, make_user, schedules, database_url):
+    """Issue 10.5c: 10 PUTs and 10 pause/unpause calls at once; after each
+    round the stored cron and paused flag, and the API's answer, are Temporal's."""
+    import json
+
+    import asyncpg
+
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("race"))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    sid, handle = created["id"], client.get_schedule_handle(created["temporal_schedule_id"])
+    conn = await asyncpg.connect(database_url)
+    try:
+        for round_ in range(4):
+            calls = []
+            for i in range(10):
+                calls.append(api.put(f"{BASE}/{sid}", headers=headers,
+                                     json={"spec": {"cron_expressions": [f"{i + 10 * round_} 0 1 1 *"]}}))
+                action = "pause" if (i + round_) % 2 else "unpause"
+                calls.append(api.post(f"{BASE}/{sid}/{action}", json={}, headers=headers))
+            answers = await asyncio.gather(*calls)
+            assert {r.status_code for r in answers} == {200}, [r.text for r in answers if r.status_code != 200]
+            stored = await conn.fetchrow("SELECT spec, paused FROM schedules WHERE id = $1", sid)
+            desc = await handle.describe()
+            [calendar] = desc.schedule.spec.calendars
+            temporal_cron = f"{calendar.minute[0].start} 0 1 1 *"
+            assert json.loads(stored["spec"])["cron_expressions"] == [temporal_cron], round_
+            assert stored["paused"] == desc.schedule.state.paused, round_
+            got = (await api.get(f"{BASE}/{sid}", headers=headers)).json()
+            assert (got["spec"]["cron_expressions"], got["paused"]) == ([temporal_cron], desc.schedule.state.paused)
+    finally:
+        await conn.close()
+
+
+async def test_an_update_keeps_a_pause_made_outside_the_api(api, client, make_user, schedules):
+    """Issue 10.5c: a pause made in Temporal (Web UI, CLI) survives a PUT, and
+    the answer says paused, read from Temporal."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("outside"))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    handle = client.get_schedule_handle(created["temporal_schedule_id"])
+    await handle.pause(note="paused in the Web UI")
+    got = (await api.get(f"{BASE}/{created['id']}", headers=headers)).json()
+    assert (got["paused"], got["pause_reason"], got["next_run_times"]) == (True, "paused in the Web UI", [])
+    updated = await api.put(f"{BASE}/{created['id']}", headers=headers, json={"spec": {"every": "1h"}})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["paused"] and updated.json()["pause_reason"] == "paused in the Web UI"
+    desc = await handle.describe()
+    assert desc.schedule.state.paused and [i.every.total_seconds() for i in desc.schedule.spec.intervals] == [3600]
+
+
+async def test_a_change_between_describe_and_replace_is_kept_not_undone(api, client, make_user, schedules):
+    """Issue 10.5c: the SDK's update replaces the whole schedule (state too) with
+    no conflict token, so a pause landing between its describe and its update
+    was undone. api/schedule_replace.py sends the token, sees its update dropped
+    and rebuilds it on the new description."""
+    from temporalio.client import ScheduleIntervalSpec
+
+    from api import schedule_replace
+    from api.errors import ApiError
+
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("token"))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    handle = client.get_schedule_handle(created["temporal_schedule_id"])
+    seen: list[bool] = []
+
+    async def build(current):
+        seen.append(current.schedule.state.paused)
+        if len(seen) == 1:  # another writer (the Web UI, say) pauses after our describe
+            await handle.pause(note="a pause from elsewhere")
+        schedule = current.schedule
+        schedule.spec.intervals = [ScheduleIntervalSpec(every=timedelta(hours=2))]
+        return schedule
+
+    after = await schedule_replace.replace(client, created["temporal_schedule_id"], build)
+    assert seen == [False, True]  # the first replacement was dropped (stale token), the second saw the pause
+    assert after.schedule.state.paused and after.schedule.state.note == "a pause from elsewhere"
+    assert [i.every for i in after.schedule.spec.intervals] == [timedelta(hours=2)]
+    desc = await handle.describe()
+    assert desc.schedule.state.paused and [i.every for i in desc.schedule.spec.intervals] == [timedelta(hours=2)]
+
+    # A schedule that changes under every attempt: 409, not a false success.
+    async def flapping(current):
+        await (handle.unpause() if current.schedule.state.paused else handle.pause())
+        return current.schedule
+
+    with pytest.raises(ApiError) as err:
+        await schedule_replace.replace(client, created["temporal_schedule_id"], flapping)
+    assert err.value.status == 409 and err.value.code == "schedule_conflict"
