@@ -236,6 +236,7 @@ async def _commit_as_temporal(session, state, row: ScheduleRow) -> ScheduleDetai
     try:
         desc = await state.temporal.get_schedule_handle(row.temporal_schedule_id).describe()
     except RPCError as err:
+        await session.commit()  # the change itself went through: store what it did
         raise sch.temporal_error(err) from None
     sch.reconcile(row, desc)
     await session.commit()
