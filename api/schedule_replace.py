@@ -36,21 +36,25 @@ async def replace(client: Client, schedule_id: str,
     """`build` makes the new schedule from the current description (None: keep
     it as it is; it may be async). Returns the description after the change."""
     handle = client.get_schedule_handle(schedule_id)
+    sent: set[str] = set()
     for _ in range(ATTEMPTS):
         current = await handle.describe()
+        if sent and await installed_revision(client, current) in sent:
+            return current  # an earlier attempt landed after its read-back (Temporal applies updates async)
         schedule = build(current)
         if inspect.isawaitable(schedule):
             schedule = await schedule
         if schedule is None:
             return current
         revision = uuid.uuid4().hex
+        sent.add(revision)
         schedule.action.memo = {**(schedule.action.memo or {}), REVISION: revision}
         await client.workflow_service.update_schedule(UpdateScheduleRequest(
             namespace=client.namespace, schedule_id=schedule_id, schedule=await schedule._to_proto(client),
             conflict_token=current.raw_description.conflict_token, identity=client.identity,
             request_id=str(uuid.uuid4())), retry=True)
         after = await handle.describe()
-        if await installed_revision(client, after) == revision:
+        if await installed_revision(client, after) in sent:
             return after
     raise ApiError(409, "schedule_conflict", "the schedule kept changing in Temporal while this update was "
                    "applied; nothing of it was stored: read the schedule and try again")
