@@ -41,6 +41,29 @@ def check_time_zone(name: str) -> str:
     return name
 
 
+def fields(expression: str) -> list[str]:
+    """The expression's fields, without a CRON_TZ= prefix and a # comment
+    ([] for an @-descriptor such as @daily or @every 90m)."""
+    text = expression.split("#", 1)[0].strip()
+    if cron_zone(text) is not None:
+        text = text.split(" ", 1)[1] if " " in text else ""
+    return [] if text.startswith("@") else text.split()
+
+
+def ambiguity(expression: str) -> str | None:
+    """Why a 6-field expression is refused: Temporal reads the 6th field as a
+    year, Quartz and n8n read the 1st as seconds, so the same text would run
+    at times its author did not mean. 7 fields say which."""
+    parts = fields(expression)
+    if len(parts) != 6:
+        return None
+    text = " ".join(parts)
+    return (f"6 fields are ambiguous: here they would mean 'minute hour day-of-month month day-of-week "
+            f"year', while Quartz and n8n read 'second minute hour day-of-month month day-of-week'. Write "
+            f"7 fields (second minute hour day-of-month month day-of-week year): '{text} *' if the first "
+            f"field is seconds, '0 {text}' if the last is a year, or 5 fields for neither")
+
+
 def cron_zone(expression: str) -> str | None:
     """The zone of a CRON_TZ= (or TZ=) prefix, if any."""
     text = expression.strip()

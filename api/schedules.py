@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
-    Client, Schedule, ScheduleActionStartWorkflow, ScheduleIntervalSpec, ScheduleOverlapPolicy,
-    SchedulePolicy, ScheduleSpec, ScheduleState, ScheduleUpdate, ScheduleUpdateInput,
+    Client, Schedule, ScheduleActionStartWorkflow, ScheduleDescription, ScheduleIntervalSpec, ScheduleOverlapPolicy,
+    SchedulePolicy, ScheduleSpec, ScheduleState,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import starts
+from api import every, schedule_replace, starts
 from api.deps import Principal
 from api.errors import ApiError, not_found
 from api.schemas.schedules import Overlap, PolicyBody, SpecBody
@@ -60,11 +60,14 @@ def action_workflow_id(schedule_id: str) -> str:
 # -- mapping -----------------------------------------------------------------
 
 def temporal_spec(spec: SpecBody) -> ScheduleSpec:
+    intervals = [ScheduleIntervalSpec(every=timedelta(seconds=i.every_s),
+                                      offset=timedelta(seconds=i.offset_s) if i.offset_s else None)
+                 for i in spec.intervals]
+    if spec.every:
+        intervals.append(ScheduleIntervalSpec(every=timedelta(seconds=every.seconds(spec.every))))
     return ScheduleSpec(
         cron_expressions=list(spec.cron_expressions),
-        intervals=[ScheduleIntervalSpec(every=timedelta(seconds=i.every_s),
-                                        offset=timedelta(seconds=i.offset_s) if i.offset_s else None)
-                   for i in spec.intervals],
+        intervals=intervals,
         time_zone_name=spec.time_zone,
         jitter=timedelta(seconds=spec.jitter_s) if spec.jitter_s else None,
         start_at=spec.start_at, end_at=spec.end_at,
@@ -94,7 +97,7 @@ def temporal_schedule(row: ScheduleRow, plan: Plan, owner_name: str | None, sett
                       state: ScheduleState) -> Schedule:
     return Schedule(
         action=temporal_action(row, plan, owner_name, settings),
-        spec=temporal_spec(SpecBody.model_validate(row.spec)),
+        spec=temporal_spec(SpecBody.model_validate(row.spec, context={"stored": True})),
         policy=temporal_policy(PolicyBody.model_validate(row.policy)),
         state=state,
     )
@@ -136,9 +139,10 @@ async def follow_latest(session: AsyncSession, client: Client, principal: Princi
                         settings: ApiSettings) -> int:
     """A new version was saved: every live schedule following `latest` now runs it.
     Temporal's update replaces the action atomically: no run is dropped or doubled."""
+    # Locked as every change of a schedule is (a PUT of it waits, and then builds on the new version).
     rows = (await session.scalars(select(ScheduleRow).where(
         ScheduleRow.workflow_id == wf.id, ScheduleRow.version.is_(None),
-        ScheduleRow.deleted_at.is_(None)))).all()
+        ScheduleRow.deleted_at.is_(None)).with_for_update())).all()
     done = 0
     for row in rows:
         try:
@@ -148,19 +152,19 @@ async def follow_latest(session: AsyncSession, client: Client, principal: Princi
             continue
         action = temporal_action(row, plan, await owner_name(session, row.owner_id), settings)
 
-        def replace(inp: ScheduleUpdateInput, action=action, version=plan.version) -> ScheduleUpdate | None:
-            schedule = inp.description.schedule
+        def build(current: ScheduleDescription, action=action, version=plan.version) -> Schedule | None:
+            schedule = current.schedule
             # Two saves racing: never let the slower one put an older version back.
             installed = _installed_version(schedule.action)
             if installed is not None and version is not None and installed >= version:
                 return None
             schedule.action = action
-            return ScheduleUpdate(schedule=schedule)
+            return schedule
 
         try:
-            await client.get_schedule_handle(row.temporal_schedule_id).update(replace)
+            await schedule_replace.replace(client, row.temporal_schedule_id, build)
             done += 1
-        except RPCError as err:
+        except (RPCError, ApiError) as err:
             log.warning("schedule %s could not follow version %s: %s", row.id, wf.latest_version, err)
         row.updated_at = datetime.now(UTC)
     await session.commit()
@@ -170,6 +174,20 @@ async def follow_latest(session: AsyncSession, client: Client, principal: Princi
 def _installed_version(action: Any) -> int | None:
     attributes = getattr(action, "typed_search_attributes", None)
     return attributes.get(SA_VERSION) if attributes else None
+
+
+def pause_state(row: ScheduleRow, desc: ScheduleDescription) -> tuple[bool, str | None]:
+    """Paused or not as Temporal has it; the reason the row keeps, or Temporal's
+    note when the schedule was paused outside the API."""
+    state = desc.schedule.state
+    if not state.paused:
+        return False, None
+    return True, row.pause_reason if row.paused else (state.note or None)
+
+
+def reconcile(row: ScheduleRow, desc: ScheduleDescription) -> None:
+    """Under the row lock: the stored paused state becomes Temporal's."""
+    row.paused, row.pause_reason = pause_state(row, desc)
 
 
 async def pause(client: Client, session: AsyncSession, row: ScheduleRow, reason: str) -> None:

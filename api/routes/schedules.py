@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlalchemy import func, select
-from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, ScheduleState, ScheduleUpdateInput
-from temporalio.client import ScheduleUpdate as TemporalScheduleUpdate
+from temporalio.client import Schedule as TemporalSchedule
+from temporalio.client import ScheduleAlreadyRunningError, ScheduleBackfill, ScheduleDescription, ScheduleState
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import cron
+from api import cron, schedule_replace, schedule_trigger
 from api import schedules as sch
 from api.access import load_owned, load_workflow, visible
 from api.deps import DeleteUser, ExecuteUser, Principal, ReadUser, SessionDep, StateDep, WriteUser
@@ -21,7 +21,7 @@ from api.errors import ApiError, not_found
 from api.schemas.common import Page
 from api.schemas.schedules import (
     BackfillRequest, PauseRequest, RunPublic, ScheduleCreate, ScheduleDetail, SchedulePublic, ScheduleUpdate,
-    TriggerRequest,
+    TriggerAccepted, TriggerRequest, trigger_links,
 )
 from core.db.models import Execution, Workflow
 from core.db.models import Schedule as ScheduleRow
@@ -46,13 +46,17 @@ async def _locked(session, principal: Principal, schedule_id: str) -> ScheduleRo
     return row
 
 
-async def _detail(session, state, row: ScheduleRow) -> ScheduleDetail:
-    """The row plus what only Temporal knows: next times, recent and running runs."""
-    try:
-        desc = await state.temporal.get_schedule_handle(row.temporal_schedule_id).describe()
-    except RPCError as err:
-        raise sch.temporal_error(err) from None
+async def _detail(session, state, row: ScheduleRow, desc: ScheduleDescription | None = None) -> ScheduleDetail:
+    """The row plus what only Temporal knows: whether it is paused (Temporal's
+    word, not the row's, which a change outside the API could leave behind),
+    next times, recent and running runs. `desc`: a description just read."""
+    if desc is None:
+        try:
+            desc = await state.temporal.get_schedule_handle(row.temporal_schedule_id).describe()
+        except RPCError as err:
+            raise sch.temporal_error(err) from None
     info = desc.info
+    paused, pause_reason = sch.pause_state(row, desc)
     recent = [a for a in info.recent_actions if hasattr(a.action, "workflow_id")]
     ids = [execution_id_of(a.action.workflow_id) for a in recent]
     statuses = dict((await session.execute(
@@ -60,13 +64,15 @@ async def _detail(session, state, row: ScheduleRow) -> ScheduleDetail:
     attributes = getattr(desc.schedule.action, "typed_search_attributes", None)
     return ScheduleDetail.from_row(
         row, state.settings, running_version=attributes.get(SA_VERSION) if attributes else None,
-        next_run_times=list(info.next_action_times),
+        paused=paused, pause_reason=pause_reason,
+        # Paused, Temporal still computes the times; nothing would start at them.
+        next_run_times=[] if paused else list(info.next_action_times),
         recent_runs=[RunPublic(execution_id=execution_id_of(a.action.workflow_id),
                                temporal_workflow_id=a.action.workflow_id,
                                temporal_run_id=a.action.first_execution_run_id, scheduled_at=a.scheduled_at,
                                started_at=a.started_at, status=statuses.get(execution_id_of(a.action.workflow_id)))
                      for a in reversed(recent)],
-        running=[execution_id_of(r.workflow_id) for r in info.running_actions if hasattr(r, "workflow_id")],
+        running=await schedule_trigger.with_recorded(session, row, info.running_actions),
         num_actions=info.num_actions)
 
 
@@ -142,7 +148,8 @@ async def list_runs(schedule_id: ScheduleId, principal: ReadUser, session: Sessi
 
 
 @router.put("/{schedule_id}", response_model=ScheduleDetail,
-            responses={422: {"description": "invalid cron, time zone, times, version or inputs"}})
+            responses={422: {"description": "invalid cron, time zone, times, version or inputs"},
+                       409: {"description": "schedule_conflict: the schedule kept changing in Temporal meanwhile"}})
 async def update_schedule(schedule_id: ScheduleId, body: ScheduleUpdate, principal: WriteUser,
                           session: SessionDep, state: StateDep) -> ScheduleDetail:
     """Replaces what is given; Temporal swaps the schedule atomically, so no run
@@ -164,18 +171,21 @@ async def update_schedule(schedule_id: ScheduleId, body: ScheduleUpdate, princip
         await cron.check_crons(state.temporal, body.spec.cron_expressions)
     name = await sch.owner_name(session, row.owner_id)
 
-    def replace(inp: ScheduleUpdateInput) -> TemporalScheduleUpdate:
-        current = inp.description.schedule.state
-        return TemporalScheduleUpdate(schedule=sch.temporal_schedule(row, plan, name, state.settings, current))
+    def build(current: ScheduleDescription) -> TemporalSchedule:  # the state stays Temporal's
+        return sch.temporal_schedule(row, plan, name, state.settings, current.schedule.state)
 
     try:
-        await state.temporal.get_schedule_handle(row.temporal_schedule_id).update(replace)
+        desc = await schedule_replace.replace(state.temporal, row.temporal_schedule_id, build)
     except RPCError as err:
         await session.rollback()
         raise sch.temporal_error(err) from None
+    except ApiError:  # schedule_conflict: nothing of this update is stored
+        await session.rollback()
+        raise
+    sch.reconcile(row, desc)
     row.updated_at = datetime.now(UTC)
     await session.commit()
-    return await _detail(session, state, row)
+    return await _detail(session, state, row, desc)
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
@@ -202,8 +212,7 @@ async def pause_schedule(schedule_id: ScheduleId, principal: WriteUser, session:
         await sch.pause(state.temporal, session, row, note)
     except RPCError as err:
         raise sch.temporal_error(err) from None
-    await session.commit()
-    return await _detail(session, state, row)
+    return await _commit_as_temporal(session, state, row)
 
 
 @router.post("/{schedule_id}/unpause", response_model=ScheduleDetail,
@@ -218,23 +227,35 @@ async def unpause_schedule(schedule_id: ScheduleId, principal: WriteUser, sessio
     except RPCError as err:
         raise sch.temporal_error(err) from None
     row.paused, row.pause_reason, row.updated_at = False, None, datetime.now(UTC)
-    await session.commit()
-    return await _detail(session, state, row)
+    return await _commit_as_temporal(session, state, row)
 
 
-@router.post("/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=ScheduleDetail,
-             responses={409: {"description": "the schedule's workflow was deleted"}})
-async def trigger_schedule(schedule_id: ScheduleId, principal: ExecuteUser, session: SessionDep,
-                           state: StateDep, body: TriggerRequest | None = None) -> ScheduleDetail:
-    """Starts one run now (even while paused)."""
-    row = await _load(session, principal, schedule_id)
-    await _live_workflow(session, row)
-    overlap = sch.OVERLAP[(body or TriggerRequest()).overlap]
+async def _commit_as_temporal(session, state, row: ScheduleRow) -> ScheduleDetail:
+    """Still under the row lock: the row takes Temporal's paused state as it is
+    after the change (a change outside the API included), then commits."""
     try:
-        await state.temporal.get_schedule_handle(row.temporal_schedule_id).trigger(overlap=overlap)
+        desc = await state.temporal.get_schedule_handle(row.temporal_schedule_id).describe()
     except RPCError as err:
+        await session.commit()  # the change itself went through: store what it did
         raise sch.temporal_error(err) from None
-    return await _detail(session, state, row)
+    sch.reconcile(row, desc)
+    await session.commit()
+    return await _detail(session, state, row, desc)
+
+
+@router.post("/{schedule_id}/trigger", status_code=status.HTTP_202_ACCEPTED, response_model=TriggerAccepted,
+             responses={409: {"description": "the schedule's workflow was deleted, or overlap 'skip' and a run "
+                                             "is in progress"}})
+async def trigger_schedule(schedule_id: ScheduleId, principal: ExecuteUser, session: SessionDep,
+                           state: StateDep, request: Request, body: TriggerRequest | None = None) -> TriggerAccepted:
+    """Starts one run now (even while paused): each accepted trigger is its own
+    execution, named in the answer (api/schedule_trigger.py)."""
+    overlap = (body or TriggerRequest()).overlap
+    row = await _locked(session, principal, schedule_id)
+    wf = await _live_workflow(session, row)
+    execution = await schedule_trigger.trigger(session, state, request, principal, row, wf, overlap)
+    return TriggerAccepted.from_row(execution, state.settings, schedule_id=row.id, overlap=overlap,
+                                    links=trigger_links(execution.id, row.id))
 
 
 @router.post("/{schedule_id}/backfill", status_code=status.HTTP_202_ACCEPTED, response_model=ScheduleDetail,

@@ -7,16 +7,38 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from api.cron import check_time_zone, cron_zone
+from api import every
+from api.cron import ambiguity, check_time_zone, cron_zone
 from api.schemas.common import MAX_INT, FromRow, Strict
+from api.schemas.executions import ExecutionAccepted
 from core.db.models import Schedule
 from core.settings import Settings
 from core.temporal import schedule_ui_link
 
 Overlap = Literal["skip", "buffer_one", "buffer_all", "cancel_other", "terminate_other", "allow_all"]
+
+
+def _unambiguous(expression: str, info: ValidationInfo) -> str:
+    """New expressions only: a spec stored before 6 fields were refused
+    (read back with context {"stored": True}) still maps to Temporal."""
+    if not (info.context or {}).get("stored") and (reason := ambiguity(expression)):
+        raise PydanticCustomError("ambiguous_cron", reason)
+    return expression
+
+
+def _every(text: str) -> str:
+    try:
+        every.seconds(text)
+    except ValueError as err:
+        raise PydanticCustomError("invalid_duration", str(err)) from None
+    return text
+
+
 # Temporal's parser checks the grammar (api.cron.check_crons, before anything is stored).
-CronExpression = Annotated[str, Field(max_length=200)]
+CronExpression = Annotated[str, Field(max_length=200), AfterValidator(_unambiguous)]
+Every = Annotated[str, Field(max_length=40, examples=["15m", "1h30m", "1d"]), AfterValidator(_every)]
 TimeZone = Annotated[str, Field(max_length=64), AfterValidator(check_time_zone)]
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC)
 MAX_SPAN_S = 10 * 365 * 86400
@@ -57,7 +79,11 @@ class IntervalSpec(Strict):
 
 
 class SpecBody(Strict):
-    cron_expressions: list[CronExpression] = Field(default_factory=list, max_length=20)
+    cron_expressions: list[CronExpression] = Field(
+        default_factory=list, max_length=20,
+        description="5 fields (minute hour day-of-month month day-of-week) or 7 (second first, year last); "
+                    "6 are refused as ambiguous (a year here, seconds in Quartz and n8n)")
+    every: Every | None = Field(None, description="a fixed interval said plainly: '90s', '15m', '1h30m', '1d'")
     intervals: list[IntervalSpec] = Field(default_factory=list, max_length=20)
     time_zone: TimeZone | None = Field(None, description="IANA name, e.g. Europe/Paris; default UTC")
     jitter_s: float = Field(0, ge=0, le=86400, description="random delay of each run, up to this")
@@ -78,8 +104,8 @@ class SpecBody(Strict):
 
     @model_validator(mode="after")
     def _something(self) -> SpecBody:
-        if not self.intervals and not self.cron_expressions:
-            raise ValueError("give at least one cron expression or interval")
+        if not self.intervals and not self.cron_expressions and not self.every:
+            raise ValueError("give at least one cron expression, interval or every")
         return self
 
 
@@ -117,7 +143,24 @@ class PauseRequest(Strict):
 
 
 class TriggerRequest(Strict):
-    overlap: Overlap = Field("allow_all", description="policy for this run (default: always start it)")
+    overlap: Literal["allow_all", "skip"] = Field(
+        "allow_all", description="for this run only: 'allow_all' starts it whatever runs; 'skip' refuses it "
+        "(409 run_in_progress) while a run of the schedule is in progress. A manual run is not one of the "
+        "Temporal Schedule's actions: the schedule's own overlap policy does not see it")
+
+
+class TriggerAccepted(ExecutionAccepted):
+    """The execution the trigger started (its own id: triggers never collide)."""
+
+    schedule_id: str
+    overlap: Literal["allow_all", "skip"]
+    links: dict[str, str] = Field(description="execution, result, schedule and runs URLs of the API")
+
+
+def trigger_links(execution_id: str, schedule_id: str) -> dict[str, str]:
+    schedule = f"/api/v1/enterprise/schedules/{schedule_id}"
+    return {"execution": f"/api/v1/executions/{execution_id}", "result": f"/api/v1/executions/{execution_id}/result",
+            "schedule": schedule, "runs": f"{schedule}/runs"}
 
 
 class BackfillRequest(Strict):
@@ -167,7 +210,8 @@ class SchedulePublic(FromRow):
 
 class ScheduleDetail(SchedulePublic):
     running_version: int | None = Field(None, description="the version the schedule's action runs now")
-    next_run_times: list[datetime] = Field(default_factory=list)
+    next_run_times: list[datetime] = Field(
+        default_factory=list, description="empty while the schedule is paused: nothing starts at them then")
     recent_runs: list[RunPublic] = Field(default_factory=list)
     running: list[str] = Field(default_factory=list, description="execution ids running now")
     num_actions: int = 0

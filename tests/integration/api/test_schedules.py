@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import cron
 
-from .graphs import three_nodes
+from .graphs import slow, three_nodes
 from .helpers import wait_finished
 
 BASE = "/api/v1/enterprise/schedules"
@@ -110,8 +111,64 @@ async def test_trigger_now_starts_one_run(api, make_user, schedules):
     assert created["paused"]
     triggered = await api.post(f"{BASE}/{created['id']}/trigger", headers=headers)
     assert triggered.status_code == 202, triggered.text
+    accepted = triggered.json()
+    assert accepted["schedule_id"] == created["id"] and accepted["overlap"] == "allow_all"
+    assert accepted["links"]["execution"] == f"/api/v1/executions/{accepted['id']}"
+    assert accepted["links"]["runs"] == f"{BASE}/{created['id']}/runs"
+    assert f"/workflows/{accepted['temporal_workflow_id']}/{accepted['temporal_run_id']}/" in accepted["ui_url"]
     runs = await wait_runs(api, created["id"], headers, 1)
-    assert len(runs) == 1
+    assert [r["execution_id"] for r in runs] == [accepted["id"]]
+    result = await api.get(accepted["links"]["result"], headers=headers)
+    assert result.json()["outputs"]["done"] == {"final": "HELLO NOW"}
+
+
+async def test_concurrent_triggers_each_start_their_own_run(api, client, make_user, schedules):
+    """Issue 10.1: Temporal's trigger names runs by the second, so quick
+    triggers collided and all but one were lost behind a 202."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "many"},
+                              spec={"cron_expressions": [NEVER]})
+    answers = await asyncio.gather(*(api.post(f"{BASE}/{created['id']}/trigger", headers=headers)
+                                     for _ in range(5)))
+    assert [a.status_code for a in answers] == [202] * 5, [a.text for a in answers]
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 5
+    for eid in ids:
+        detail = await wait_finished(api, eid, headers)
+        assert detail["status"] == "succeeded" and detail["workflow_id"] == wf["id"]
+        desc = await client.get_workflow_handle(detail["temporal_workflow_id"]).describe()
+        assert await desc.memo_value("schedule_id") == created["id"]
+    assert {r["execution_id"] for r in await runs_of(api, created["id"], headers)} == ids
+    listed = await api.get("/api/v1/executions", params={"schedule_id": created["id"]}, headers=headers)
+    assert {e["id"] for e in listed.json()["items"]} == ids
+    assert {(e["trigger"], e["schedule_id"]) for e in listed.json()["items"]} == {("schedule", created["id"])}
+
+
+async def test_trigger_with_overlap_skip_refuses_while_a_run_is_in_progress(api, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, slow("busy", 60))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    sid = created["id"]
+    first = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "allow_all"}, headers=headers)
+    assert first.status_code == 202, first.text
+    eid = first.json()["id"]
+    assert eid in (await api.get(f"{BASE}/{sid}", headers=headers)).json()["running"]
+    refused = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "skip"}, headers=headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "run_in_progress"
+    assert refused.json()["error"]["details"] == {"running": [eid]}
+    assert [r["execution_id"] for r in await runs_of(api, sid, headers)] == [eid]
+    # Policies that only Temporal's queue of scheduled runs could honour are refused, not ignored.
+    buffered = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "buffer_one"}, headers=headers)
+    assert buffered.status_code == 422, buffered.text
+    assert buffered.json()["error"]["details"][0]["path"] == "$.body.overlap"
+
+    assert (await api.post(f"/api/v1/executions/{eid}/cancel", headers=headers)).status_code == 202
+    await wait_finished(api, eid, headers)
+    again = await api.post(f"{BASE}/{sid}/trigger", json={"overlap": "skip"}, headers=headers)
+    assert again.status_code == 202, again.text
+    await api.post(f"/api/v1/executions/{again.json()['id']}/cancel", headers=headers)
 
 
 async def test_backfill_starts_the_expected_count(api, make_user, schedules):
@@ -185,6 +242,9 @@ async def test_pinned_version_vs_latest_after_an_update(api, make_user, schedule
     ({}, "$.body.spec"),
     ({"cron_expressions": ["CRON_TZ=Asia/Tokyo 0 8 * * *"], "time_zone": "Asia/Tokyo"}, "$.body.spec.time_zone"),
     ({"intervals": [{"every_s": 0}]}, "$.body.spec.intervals[0].every_s"),
+    ({"cron_expressions": ["@daily", "0 */15 * * * *"]}, "$.body.spec.cron_expressions[1]"),  # 6 fields
+    ({"every": "15"}, "$.body.spec.every"),
+    ({"every": "0m"}, "$.body.spec.every"),
 ])
 async def test_invalid_spec_is_422_with_the_field(api, make_user, spec, path):
     _, headers = await make_user()
@@ -344,3 +404,142 @@ async def test_concurrent_pause_and_unpause_leave_the_row_as_temporal_has_it(api
         stored = (await api.get(f"{BASE}/{sid}", headers=headers)).json()
         desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
         assert stored["paused"] == desc.schedule.state.paused
+
+
+async def test_six_cron_fields_are_refused_as_ambiguous_and_nothing_is_stored(api, make_user):
+    """Issue 10.12: 6 fields are a year here and seconds in Quartz and n8n."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    response = await api.post(BASE, headers=headers, json={
+        "workflow_id": wf["id"], "version": "latest", "inputs": {"who": "x"},
+        "spec": {"cron_expressions": ["0 */15 * * * *"]}})
+    assert response.status_code == 422, response.text
+    [detail] = response.json()["error"]["details"]
+    assert detail["code"] == "ambiguous_cron" and detail["path"] == "$.body.spec.cron_expressions[0]"
+    assert "'0 */15 * * * * *'" in detail["message"] and "Quartz" in detail["message"]
+    assert (await api.get(BASE, headers=headers)).json()["total"] == 0
+
+
+async def test_every_shorthand_reaches_temporal_as_an_interval(api, client, make_user, schedules):
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "x"},
+                              spec={"every": "1h30m", "start_at": "2030-01-01T00:00:00Z"})
+    assert created["spec"]["every"] == "1h30m"
+    desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    assert [i.every.total_seconds() for i in desc.schedule.spec.intervals] == [5400]
+    times = created["next_run_times"]
+    assert times[:2] == ["2030-01-01T00:00:00Z", "2030-01-01T01:30:00Z"], times
+    # An update keeps speaking the shorthand.
+    updated = await api.put(f"{BASE}/{created['id']}", headers=headers, json={"spec": {"every": "1d"}})
+    assert updated.status_code == 200, updated.text
+    desc = await client.get_schedule_handle(created["temporal_schedule_id"]).describe()
+    assert [i.every.total_seconds() for i in desc.schedule.spec.intervals] == [86400]
+
+
+async def test_a_paused_schedule_lists_no_next_run_times(api, make_user, schedules):
+    """Issue 10.12: Temporal computes next times while paused; none would happen."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers)
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", inputs={"who": "x"},
+                              spec={"cron_expressions": [NEVER]}, paused=True)
+    assert created["paused"] and created["next_run_times"] == []
+    assert (await api.get(f"{BASE}/{created['id']}", headers=headers)).json()["next_run_times"] == []
+    unpaused = (await api.post(f"{BASE}/{created['id']}/unpause", headers=headers)).json()
+    assert not unpaused["paused"] and unpaused["next_run_times"]
+    paused = (await api.post(f"{BASE}/{created['id']}/pause", headers=headers)).json()
+    assert paused["paused"] and paused["next_run_times"] == []
+
+
+async def test_concurrent_updates_mixed_with_pauses_leave_the_row_as_temporal_has_it(
+        api, client, make_user, schedules, database_url):
+    """Issue 10.5c: PUTs and pause/unpause calls at once (6 of each: they queue
+    on the row lock, so more would only wait longer); after each round the
+    stored cron and paused flag, and the API's answer, are Temporal's."""
+    import json
+
+    import asyncpg
+
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("race"))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    sid, handle = created["id"], client.get_schedule_handle(created["temporal_schedule_id"])
+    conn = await asyncpg.connect(database_url)
+    try:
+        for round_ in range(4):
+            calls = []
+            for i in range(6):
+                calls.append(api.put(f"{BASE}/{sid}", headers=headers,
+                                     json={"spec": {"cron_expressions": [f"{i + 10 * round_} 0 1 1 *"]}}))
+                action = "pause" if (i + round_) % 2 else "unpause"
+                calls.append(api.post(f"{BASE}/{sid}/{action}", json={}, headers=headers))
+            answers = await asyncio.gather(*calls)
+            assert {r.status_code for r in answers} == {200}, [r.text for r in answers if r.status_code != 200]
+            stored = await conn.fetchrow("SELECT spec, paused FROM schedules WHERE id = $1", sid)
+            desc = await handle.describe()
+            [calendar] = desc.schedule.spec.calendars
+            temporal_cron = f"{calendar.minute[0].start} 0 1 1 *"
+            assert json.loads(stored["spec"])["cron_expressions"] == [temporal_cron], round_
+            assert stored["paused"] == desc.schedule.state.paused, round_
+            got = (await api.get(f"{BASE}/{sid}", headers=headers)).json()
+            assert (got["spec"]["cron_expressions"], got["paused"]) == ([temporal_cron], desc.schedule.state.paused)
+    finally:
+        await conn.close()
+
+
+async def test_an_update_keeps_a_pause_made_outside_the_api(api, client, make_user, schedules):
+    """Issue 10.5c: a pause made in Temporal (Web UI, CLI) survives a PUT, and
+    the answer says paused, read from Temporal."""
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("outside"))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    handle = client.get_schedule_handle(created["temporal_schedule_id"])
+    await handle.pause(note="paused in the Web UI")
+    got = (await api.get(f"{BASE}/{created['id']}", headers=headers)).json()
+    assert (got["paused"], got["pause_reason"], got["next_run_times"]) == (True, "paused in the Web UI", [])
+    updated = await api.put(f"{BASE}/{created['id']}", headers=headers, json={"spec": {"every": "1h"}})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["paused"] and updated.json()["pause_reason"] == "paused in the Web UI"
+    desc = await handle.describe()
+    assert desc.schedule.state.paused and [i.every.total_seconds() for i in desc.schedule.spec.intervals] == [3600]
+
+
+async def test_a_change_between_describe_and_replace_is_kept_not_undone(api, client, make_user, schedules):
+    """Issue 10.5c: the SDK's update replaces the whole schedule (state too) with
+    no conflict token, so a pause landing between its describe and its update
+    was undone. api/schedule_replace.py sends the token, sees its update dropped
+    and rebuilds it on the new description."""
+    from temporalio.client import ScheduleIntervalSpec
+
+    from api import schedule_replace
+    from api.errors import ApiError
+
+    _, headers = await make_user()
+    wf = await make_workflow(api, headers, marker("token"))
+    created = await schedules(headers, workflow_id=wf["id"], version="latest", spec={"cron_expressions": [NEVER]})
+    handle = client.get_schedule_handle(created["temporal_schedule_id"])
+    seen: list[bool] = []
+
+    async def build(current):
+        seen.append(current.schedule.state.paused)
+        if len(seen) == 1:  # another writer (the Web UI, say) pauses after our describe
+            await handle.pause(note="a pause from elsewhere")
+        schedule = current.schedule
+        schedule.spec.intervals = [ScheduleIntervalSpec(every=timedelta(hours=2))]
+        return schedule
+
+    after = await schedule_replace.replace(client, created["temporal_schedule_id"], build)
+    assert seen == [False, True]  # the first replacement was dropped (stale token), the second saw the pause
+    assert after.schedule.state.paused and after.schedule.state.note == "a pause from elsewhere"
+    assert [i.every for i in after.schedule.spec.intervals] == [timedelta(hours=2)]
+    desc = await handle.describe()
+    assert desc.schedule.state.paused and [i.every for i in desc.schedule.spec.intervals] == [timedelta(hours=2)]
+
+    # A schedule that changes under every attempt: 409, not a false success.
+    async def flapping(current):
+        await (handle.unpause() if current.schedule.state.paused else handle.pause())
+        return current.schedule
+
+    with pytest.raises(ApiError) as err:
+        await schedule_replace.replace(client, created["temporal_schedule_id"], flapping)
+    assert err.value.status == 409 and err.value.code == "schedule_conflict"

@@ -275,7 +275,13 @@ async def test_a_revoked_share_fails_the_next_scheduled_run(api, make_user, admi
                                paused=True)
 
     assert (await api.patch(f"{SECRETS}/{sid}", json={"shared_with": []}, headers=alice)).status_code == 200
-    assert (await api.post(f"{SCHEDULES}/{schedule['id']}/trigger", headers=bob)).status_code == 202
+    # A manual trigger is checked as any start is: refused at once.
+    triggered = await api.post(f"{SCHEDULES}/{schedule['id']}/trigger", headers=bob)
+    assert triggered.status_code == 422 and triggered.json()["error"]["code"] == "secret_not_accessible"
+    # A run Temporal starts (a backfill of one past time) meets the worker's check.
+    backfill = await api.post(f"{SCHEDULES}/{schedule['id']}/backfill", headers=bob, json={
+        "start_at": "2025-01-01T00:00:00Z", "end_at": "2025-01-01T00:00:30Z"})
+    assert backfill.status_code == 202, backfill.text
     runs = await wait_runs(api, schedule["id"], bob, 1, finished=False)
     done = await wait_finished(api, runs[0]["execution_id"], bob)
     assert done["status"] == "failed"
