@@ -4,8 +4,10 @@ record-keeping activity, and the app driven in-process through ASGITransport."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -15,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 
 from api.app import create_app
 from api.settings import ApiSettings
@@ -98,6 +101,23 @@ async def api(app):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
                                  timeout=30) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+async def served_base(app) -> AsyncIterator[str]:
+    """The session's app (its lifespan already running) on a real socket, for
+    clients that cannot use the ASGI transport (WebSockets, the CLI as a subprocess)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    served = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(served.serve())
+    while not served.started:
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    served.should_exit = True
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(task, 10)
 
 
 @contextlib.asynccontextmanager

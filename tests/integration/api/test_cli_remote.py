@@ -8,18 +8,15 @@ running), --input-file, the API key header, the credentials file's mode."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import uvicorn
 import yaml
 
 from tests.integration.local_server import server  # noqa: F401 - the fixture
@@ -31,19 +28,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-async def base(app):
-    """The session's app (its lifespan already running) on a real socket."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    served = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(served.serve())
-    while not served.started:
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    served.should_exit = True
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 10)
+def base(served_base: str) -> str:
+    return served_base
 
 
 def _env(config_dir: Path, **extra: str) -> dict[str, str]:

@@ -5,12 +5,9 @@ subscribers at once, a paused node, and refusals (bad or revoked token, another 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 
 import pytest
-import uvicorn
 import websockets
 from websockets.exceptions import InvalidStatus
 
@@ -19,19 +16,8 @@ from .helpers import wait_finished
 
 
 @pytest.fixture(scope="session")
-async def ws_base(app):
-    """The session's app (its lifespan already running) served on a free port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    yield f"ws://127.0.0.1:{port}/api/v1/ws/executions"
-    server.should_exit = True
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 10)
+def ws_base(served_base: str) -> str:
+    return served_base.replace("http://", "ws://", 1) + "/api/v1/ws/executions"
 
 
 async def collect(url: str, **kwargs) -> tuple[list[dict], int, str]:
