@@ -106,7 +106,8 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
     @activity.defn(name=node_type.activity_name)
     async def run_node(call: NodeCall) -> NodeOutcome:
         attempt = Attempt.begin()
-        heartbeat = asyncio.create_task(_heartbeat())
+        # A local activity has no heartbeat: its workflow task is its liveness.
+        heartbeat = asyncio.create_task(_heartbeat()) if not activity.info().is_local else None
         secrets = Secrets()
         try:
             secrets = Secrets(await _resolve_secrets(node_type, deps, call))
@@ -124,7 +125,8 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
             raise ApplicationError(f"unexpected {type(err).__name__} (see the worker log)",
                                    attempt.details(), type="internal_error") from None
         finally:
-            heartbeat.cancel()
+            if heartbeat is not None:
+                heartbeat.cancel()
         output = secrets.scrub(output)
         size = len(json.dumps(output, default=str))
         cap = deps.settings.node_output_cap_bytes

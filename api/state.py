@@ -46,6 +46,14 @@ class AppState:
     background: list[asyncio.Task] = field(default_factory=list)
 
     @functools.cached_property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for safe requests (GET, HEAD): the same pool in autocommit,
+        so a read costs no BEGIN and no ROLLBACK round trip (each statement
+        sees committed data, as under READ COMMITTED in a transaction)."""
+        return async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                  expire_on_commit=False)
+
+    @functools.cached_property
     def egress(self) -> Policy:
         """The egress policy the worker builds from the same settings: URLs a
         version writes out are judged by it when it is saved."""

@@ -47,6 +47,7 @@ def compile_definition(
             type=node.type,
             kind=node_type.kind,
             activity=node_type.activity_name if node_type.kind == "activity" else None,
+            local=node_type.pure and node_type.kind == "activity",
             config=node.config,
             retry=RetryPlan(
                 max_attempts=retry.max_attempts if retry else node_type.default_max_attempts,

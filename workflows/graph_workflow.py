@@ -298,7 +298,8 @@ class GraphWorkflow:
                 if lost:  # it began on the worker that was lost
                     outcome.started_at = None
                 return outcome
-            except ActivityError as err:
+            # A local activity's failure arrives unwrapped (no ActivityError around it).
+            except (ActivityError, ApplicationError, TemporalTimeout) as err:
                 if is_cancelled_exception(err):
                     raise asyncio.CancelledError() from None
                 failure = _node_failure(err, node.retry.max_attempts)
@@ -314,16 +315,27 @@ class GraphWorkflow:
 
     def _execute(self, node: NodePlan, call: NodeCall, activity_id: str):
         retry = node.retry
+        retry_policy = RetryPolicy(
+            maximum_attempts=retry.max_attempts,
+            initial_interval=timedelta(seconds=retry.initial_interval_s),
+            backoff_coefficient=retry.backoff,
+            maximum_interval=timedelta(seconds=retry.max_interval_s),
+        )
+        if node.local and workflow.patched("pure-nodes-local"):
+            # No task-queue round trip: the worker running this workflow task
+            # runs the node and records its result as a marker; the same
+            # retry policy and timeout apply (a dead worker fails the workflow
+            # task, and the next worker runs the node again on replay).
+            return workflow.execute_local_activity(
+                node.activity, call, result_type=NodeOutcome, activity_id=activity_id,
+                start_to_close_timeout=timedelta(seconds=node.timeout_s),
+                retry_policy=retry_policy, summary=f"{node.id} ({node.type})",
+            )
         return workflow.execute_activity(
             node.activity, call, result_type=NodeOutcome, activity_id=activity_id,
             start_to_close_timeout=timedelta(seconds=node.timeout_s),
             heartbeat_timeout=timedelta(seconds=min(node.timeout_s, HEARTBEAT_TIMEOUT_S)),
-            retry_policy=RetryPolicy(
-                maximum_attempts=retry.max_attempts,
-                initial_interval=timedelta(seconds=retry.initial_interval_s),
-                backoff_coefficient=retry.backoff,
-                maximum_interval=timedelta(seconds=retry.max_interval_s),
-            ),
+            retry_policy=retry_policy,
             summary=f"{node.id} ({node.type})",
         )
 
@@ -525,8 +537,8 @@ def _expression_code(err: ExpressionError) -> str:
     return "expression_limit" if isinstance(err, ExpressionLimitError) else "expression_error"
 
 
-def _node_failure(err: ActivityError, max_attempts: int) -> NodeFailed:
-    cause = err.cause
+def _node_failure(err: FailureError, max_attempts: int) -> NodeFailed:
+    cause = err.cause if isinstance(err, ActivityError) else err
     if isinstance(cause, ApplicationError):
         details = cause.details[0] if cause.details and isinstance(cause.details[0], dict) else {}
         return NodeFailed(cause.type or "activity_error", cause.message, details.get("attempt"),

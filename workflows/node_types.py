@@ -24,6 +24,9 @@ class NodeType:
     privileged: bool = False  # only admins may save it; operators must enable it
     default_timeout_s: float = 60.0
     default_max_attempts: int = 3
+    # Deterministic, no I/O, short: the interpreter runs it as a local activity
+    # (in its own workflow task, no task-queue hop; recorded as a marker).
+    pure: bool = False
     # (rendered config, settings) -> the host the node sends its secrets to, or
     # None when that cannot be known (e.g. redirects are followed): a secret
     # bound to hosts is refused then. Unset: the node sends secrets nowhere.

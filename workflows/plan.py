@@ -27,6 +27,9 @@ class NodePlan(BaseModel):
     type: str
     kind: Literal["activity", "workflow"]
     activity: str | None = None
+    # A pure node's activity runs as a local activity (fixed when the plan is
+    # compiled, so a run keeps the same commands whatever the registry says later).
+    local: bool = False
     config: dict[str, Any]
     retry: RetryPlan
     timeout_s: float

@@ -1,6 +1,9 @@
 """Temporal history events -> the platform's live events, in history order.
 
 node_started (activity scheduled, timer started, child initiated),
+node_started and then node_finished / node_failed / node_cancelled at once for
+a pure node's local-activity marker (written when its workflow task completed;
+its duration is the one the activity reported),
 node_finished with its duration, node_failed with its error, node_cancelled,
 waiting_for_approval / approval_<event> (the approvals mirror activity),
 resumed (a `debug` update), execution_finished with the final status. Pauses
@@ -12,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.debugger.history import at, decode, failure_of, ms, name, node_of_activity, summary
+from api.debugger.history import (
+    at, decode, failure_of, local_activity, ms, name, node_of_activity, reported_time, summary,
+)
 from api.schemas.common import utc_iso
 
 FINAL = {"WorkflowExecutionCompleted": "succeeded", "WorkflowExecutionFailed": "failed",
@@ -43,6 +48,8 @@ class EventStream:
             graph = decode(a.input) or {}
             return [{"type": "execution_started",
                      "inputs": graph.get("inputs") if isinstance(graph, dict) else None}]
+        if kind == "MarkerRecorded":
+            return _local_node(local_activity(event))
         if kind == "ActivityTaskScheduled":
             activity = a.activity_type.name
             label = summary(event) or ""
@@ -114,3 +121,21 @@ class EventStream:
                 item["error"] = failure_of(a.failure)
             return [item]
         return []
+
+
+def _local_node(local) -> list[dict[str, Any]]:
+    """A pure node's whole run, from its marker."""
+    if local is None or not local.is_node:
+        return []
+    reported = local.reported
+    base = {"node_id": local.node_id, "attempts": local.attempt,
+            "run_ms": ms(reported_time(reported, "started_at"), reported_time(reported, "finished_at"))}
+    base["duration_ms"] = base["run_ms"]
+    started = {"type": "node_started", "node_id": local.node_id, "node_type": local.activity_type[5:],
+               "local": True}
+    if local.failure is None:
+        output = reported.get("output") if isinstance(reported, dict) else reported
+        return [started, {"type": "node_finished", **base, "output": output}]
+    if local.cancelled:
+        return [started, {"type": "node_cancelled", **base}]
+    return [started, {"type": "node_failed", **base, "error": failure_of(local.failure)}]

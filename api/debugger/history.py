@@ -3,6 +3,7 @@ event names, times and decoded payloads."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,6 +51,70 @@ def node_of_activity(activity_id: str) -> str:
     return activity_id.split("#", 1)[0]
 
 
+# A local activity (a pure node: workflows/node_types.py `pure`) leaves no
+# ActivityTask* events: one MarkerRecorded per node call, written when the
+# workflow task that ran it completed, with its result or its failure.
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+@dataclass
+class LocalActivity:
+    activity_id: str
+    activity_type: str
+    attempt: int
+    result: Any  # the NodeOutcome as JSON, when it succeeded
+    failure: Any  # the Failure proto, when it failed or was cancelled
+
+    @property
+    def node_id(self) -> str:
+        return node_of_activity(self.activity_id)
+
+    @property
+    def is_node(self) -> bool:
+        return self.activity_type.startswith("node.")
+
+    @property
+    def reported(self) -> Any:
+        """What the node activity reported (NodeOutcome, or a failure's details):
+        its attempt's times and rendered config."""
+        if self.failure is None:
+            return self.result
+        if self.failure.HasField("application_failure_info"):
+            return decode(self.failure.application_failure_info.details)
+        return None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.failure is not None and self.failure.HasField("canceled_failure_info")
+
+
+def local_activity(event: HistoryEvent) -> LocalActivity | None:
+    """The local activity a MarkerRecorded event records, or None."""
+    if event.event_type != EventType.EVENT_TYPE_MARKER_RECORDED:
+        return None
+    a = event.marker_recorded_event_attributes
+    if a.marker_name != LOCAL_ACTIVITY_MARKER or "data" not in a.details:
+        return None
+    data = decode(a.details["data"])
+    if not isinstance(data, dict):
+        return None
+    return LocalActivity(
+        activity_id=str(data.get("activity_id", "")), activity_type=str(data.get("activity_type", "")),
+        attempt=int(data.get("attempt") or 1),
+        result=decode(a.details["result"]) if "result" in a.details else None,
+        failure=a.failure if a.HasField("failure") else None)
+
+
+def reported_time(reported: Any, key: str) -> datetime | None:
+    """`started_at` / `finished_at` as a node activity reported them."""
+    value = reported.get(key) if isinstance(reported, dict) else None
+    try:
+        stamp = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return stamp if stamp is not None and stamp.tzinfo else None
+
+
 def failure_of(failure) -> dict[str, Any]:
     while failure.HasField("cause") and not failure.HasField("application_failure_info"):
         failure = failure.cause
@@ -65,7 +130,10 @@ def rendered_configs(history: WorkflowHistory) -> dict[str, Any]:
     rendered: dict[str, Any] = {}
     for event in history.events:
         kind = name(event)
-        if kind == "ActivityTaskScheduled":
+        local = local_activity(event) if kind == "MarkerRecorded" else None
+        if local is not None and local.is_node:
+            _keep(rendered, local.node_id, local.reported)
+        elif kind == "ActivityTaskScheduled":
             a = event.activity_task_scheduled_event_attributes
             if a.activity_type.name.startswith("node."):
                 nodes[event.event_id] = node_of_activity(a.activity_id)

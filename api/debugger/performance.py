@@ -5,6 +5,9 @@
   cancelled). Temporal writes the started event once, for the last attempt:
   with retries, scheduled -> started is the time spent in earlier attempts and
   backoff (retry time), and the queue wait of the last attempt is not recorded.
+- pure nodes (local activities): no queue; run time and attempt from what the
+  activity reported in its marker (the marker's own time is when the workflow
+  task that ran it completed).
 - delay nodes: TimerStarted -> TimerFired (the timer's summary names the node).
 - sub-workflows: StartChildWorkflowExecutionInitiated -> ChildWorkflowExecutionStarted
   (queue wait) -> child closed (run time).
@@ -19,7 +22,9 @@ from typing import Any
 
 from temporalio.client import WorkflowHistory
 
-from api.debugger.history import at, failure_of, ms, name, node_of_activity, summary
+from api.debugger.history import (
+    at, failure_of, local_activity, ms, name, node_of_activity, reported_time, summary,
+)
 from api.schemas.common import utc_iso
 
 _CLOSED_ACTIVITY = {"ActivityTaskCompleted": "completed", "ActivityTaskFailed": "failed",
@@ -46,7 +51,9 @@ def figures(history: WorkflowHistory, timeline: list[dict], upstream: dict[str, 
         first = first or when
         last = when
         a = _attrs(event)
-        if kind == "ActivityTaskScheduled" and a.activity_type.name.startswith("node."):
+        if kind == "MarkerRecorded":
+            _local(nodes, local_activity(event))
+        elif kind == "ActivityTaskScheduled" and a.activity_type.name.startswith("node."):
             nid = node_of_activity(a.activity_id)
             scheduled[event.event_id] = (nid, when)
             fig = _fig(nodes, nid, "activity")
@@ -124,6 +131,27 @@ def figures(history: WorkflowHistory, timeline: list[dict], upstream: dict[str, 
             "retried_nodes": sorted(k for k, v in nodes.items() if v["attempts"] > 1),
         },
     }
+
+
+def _local(nodes: dict, local) -> None:
+    if local is None or not local.is_node:
+        return
+    fig = _fig(nodes, local.node_id, "local_activity")
+    reported = local.reported
+    started, finished = reported_time(reported, "started_at"), reported_time(reported, "finished_at")
+    fig["attempts"] += local.attempt
+    fig["scheduled_at"] = fig["scheduled_at"] or (utc_iso(started) if started else None)
+    fig["started_at"] = utc_iso(started) if started else fig["started_at"]
+    fig["closed_at"] = utc_iso(finished) if finished else None
+    fig["queue_wait_ms"] = fig["queue_wait_ms"] or 0.0  # no task queue
+    fig["run_ms"] = _add(fig["run_ms"], ms(started, finished))
+    if local.failure is None:
+        fig["outcome"] = "completed"
+    elif local.cancelled:
+        fig["outcome"] = "cancelled"
+    else:
+        fig["outcome"] = "failed"
+        fig["error"] = failure_of(local.failure)
 
 
 def _fig(nodes: dict, nid: str, how: str) -> dict[str, Any]:

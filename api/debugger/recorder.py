@@ -3,7 +3,8 @@ node boundary, what the interpreter saw.
 
 Nothing here runs an activity: the Replayer feeds the recorded results from
 history back into the workflow code. A workflow interceptor observes it:
-- outbound `start_activity` / `start_child_workflow` capture each node's
+- outbound `start_activity` / `start_local_activity` (pure nodes) /
+  `start_child_workflow` capture each node's
   input (the NodeCall, or the child's GraphInput; the rendered config an
   activity reports is read from the history, api/debugger/history.py);
 - a watcher inside the workflow re-reads the interpreter's own `progress`
@@ -26,6 +27,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import (
     ExecuteWorkflowInput, Interceptor, Replayer, StartActivityInput, StartChildWorkflowInput,
+    StartLocalActivityInput,
     WorkflowInboundInterceptor, WorkflowInterceptorClassInput, WorkflowOutboundInterceptor,
 )
 
@@ -82,12 +84,19 @@ def evicted(watcher: asyncio.Task) -> bool:
 
 
 def _recording_interceptor(rec: Recording) -> Interceptor:
+    def _keep_call(input: StartActivityInput | StartLocalActivityInput) -> None:
+        if input.activity.startswith("node.") and input.args:
+            call = input.args[0]
+            rec.calls.setdefault(call.node_id, call.model_dump(mode="json"))
+
     class Outbound(WorkflowOutboundInterceptor):
         def start_activity(self, input: StartActivityInput):
-            if input.activity.startswith("node.") and input.args:
-                call = input.args[0]
-                rec.calls.setdefault(call.node_id, call.model_dump(mode="json"))
+            _keep_call(input)
             return super().start_activity(input)
+
+        def start_local_activity(self, input: StartLocalActivityInput):
+            _keep_call(input)
+            return super().start_local_activity(input)
 
         async def start_child_workflow(self, input: StartChildWorkflowInput):
             node_id = input.id.rsplit(".", 1)[-1]

@@ -81,6 +81,10 @@ async def _pump(websocket: WebSocket, state, row: Execution) -> str | None:
     stream = EventStream()
     announced: set[str] = set()
     waited = 0.0
+    # Between workflow tasks: after a WorkflowTaskCompleted and the commands
+    # recorded after it (a pure node's local-activity marker among them),
+    # until the next task is scheduled. Only then can a node be held.
+    between_tasks = False
     while True:
         events = handle.fetch_history_events(wait_new_event=True)
         try:
@@ -89,8 +93,11 @@ async def _pump(websocket: WebSocket, state, row: Execution) -> str | None:
                     await websocket.send_json(item)
                 if stream.final:
                     return stream.final
+                kind = name(event)
+                if kind in ("WorkflowTaskCompleted", "WorkflowTaskScheduled"):
+                    between_tasks = kind == "WorkflowTaskCompleted"
                 caught_up = events.current_page is not None and events.current_page_index >= len(events.current_page)
-                if caught_up and name(event) == "WorkflowTaskCompleted":
+                if caught_up and between_tasks:
                     await _announce_pauses(websocket, handle, stream, announced, event)
             return stream.final
         except RPCError as err:

@@ -1,7 +1,7 @@
 """Reset points (api/routes/reset.py) without display text: the workflow's
 `node_starts` answer, as a replay of a recorded history gives it (what a
 closed run's query does), with every summary renamed, names the workflow task
-that scheduled each node."""
+that scheduled each node (or, for a pure node, ran it as a local activity)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Interceptor, Replayer, WorkflowInboundInterceptor
 
+from api.debugger.history import local_activity
 from api.routes.reset import reset_point
 from worker.app import workflow_runner
 from workflows.graph_workflow import GraphWorkflow
@@ -64,6 +65,9 @@ async def test_node_starts_name_the_task_that_scheduled_each_node(path: Path):
             attrs = event.activity_task_scheduled_event_attributes
             if attrs.activity_type.name.startswith("node."):
                 scheduled.setdefault(attrs.activity_id, attrs.workflow_task_completed_event_id)
+        local = local_activity(event)  # a pure node: its marker, in the task that ran it
+        if local is not None and local.is_node:
+            scheduled.setdefault(local.node_id, event.marker_recorded_event_attributes.workflow_task_completed_event_id)
     assert starts and set(starts) == set(scheduled)
     assert {nid: reset_point(history.events, task) for nid, task in starts.items()} == scheduled
 

@@ -16,4 +16,5 @@ NODE_TYPE = NodeType(
     config_model=ConditionConfig,
     description="Evaluates an expression to output.result (true/false) for edges to branch on.",
     default_timeout_s=30,
+    pure=True,
 )

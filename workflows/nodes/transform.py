@@ -16,4 +16,5 @@ NODE_TYPE = NodeType(
     config_model=TransformConfig,
     description="Builds an output object from templates over inputs and upstream outputs.",
     default_timeout_s=30,
+    pure=True,
 )

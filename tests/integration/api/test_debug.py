@@ -13,6 +13,8 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.api.enums.v1 import EventType
 
+from api.debugger.history import local_activity
+
 from .graphs import three_nodes
 from .helpers import ScriptedServer, wait_finished
 
@@ -229,6 +231,18 @@ async def test_performance_matches_history(api, make_user, counter, client):
         assert fig["run_ms"] == pytest.approx((_t(e) - _t(started)).total_seconds() * 1000, abs=0.01)
         assert fig["attempts"] == started.activity_task_started_event_attributes.attempt == 1
         checked.add(node)
+    # a pure node ran as a local activity: its marker carries what it reported
+    for e in events:
+        local = local_activity(e)
+        if local is None or not local.is_node:
+            continue
+        fig = perf["nodes"][local.node_id]
+        ran = (datetime.fromisoformat(local.result["finished_at"])
+               - datetime.fromisoformat(local.result["started_at"])).total_seconds() * 1000
+        assert fig["kind"] == "local_activity" and fig["outcome"] == "completed"
+        assert fig["queue_wait_ms"] == 0 and fig["run_ms"] == pytest.approx(ran, abs=0.01)
+        assert fig["attempts"] == local.attempt == 1
+        checked.add(local.node_id)
     assert checked == {"fetch", "double", "check"}
     sub = perf["nodes"]["sub"]
     assert sub["kind"] == "child" and sub["run_ms"] > 0

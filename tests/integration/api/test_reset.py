@@ -213,3 +213,33 @@ async def test_concurrent_resets_are_one_at_a_time(api, make_user, client):
             break
         await asyncio.sleep(0.1)
     assert len(runs) == 2  # the original and the one reset, no more
+
+
+async def test_reset_to_before_a_pure_node(api, make_user, client, server):
+    """A pure node runs as a local activity in the workflow task that reached
+    it: a reset to before it goes back to that task, so the http node that
+    finished in an earlier task keeps its result and the rest runs again."""
+    _, headers = await make_user()
+    server.status["/last"] = 400  # fails first (not retryable)
+    wf = await api.post("/api/v1/workflows", headers=headers, json={"name": "reset pure", "nodes": [
+        {"id": "one", "type": "http_request", "config": {"url": f"{server.base}/one"}},
+        {"id": "shape", "type": "transform", "config": {"output": {"n": "{{ nodes.one.output.body.n }}"}}},
+        {"id": "last", "type": "http_request", "config": {"url": f"{server.base}/last"}, "retry": {"max_attempts": 1}}],
+        "edges": [{"from": "one", "to": "shape"}, {"from": "shape", "to": "last"}]})
+    assert wf.status_code == 201, wf.text
+    started = await api.post(f"/api/v1/workflows/{wf.json()['id']}/executions", json={"inputs": {}},
+                             headers=headers)
+    source = await wait_finished(api, started.json()["id"], headers)
+    assert source["status"] == "failed" and source["nodes"]["shape"]["state"] == "succeeded"
+    history = await client.get_workflow_handle(source["temporal_workflow_id"],
+                                               run_id=source["temporal_run_id"]).fetch_history()
+    assert any(name(e) == "MarkerRecorded" for e in history.events)  # shape ran as a local activity
+
+    server.status["/last"] = 200
+    reset = await api.post(f"/api/v1/executions/{source['id']}/reset", json={"node_id": "shape"}, headers=headers)
+    assert reset.status_code == 202, reset.text
+    final = await wait_finished(api, source["id"], headers)
+    assert final["status"] == "succeeded" and final["temporal_run_id"] == reset.json()["temporal_run_id"]
+    assert final["nodes"]["shape"]["output"] == source["nodes"]["shape"]["output"]
+    assert final["nodes"]["one"]["output"] == source["nodes"]["one"]["output"]
+    assert server.hits == {"/one": 1, "/last": 2}
