@@ -30,7 +30,8 @@ class Finding(BaseModel):
     safe_harbor: list[str] = Field(default_factory=list, description="HIPAA Safe Harbor letters")
     path: str = Field(description="JSON path of the value inside what was scanned")
     node: str | None = Field(None, description="the node whose config, input or output held it")
-    source: str = Field("payload", description="config, inputs, output, error, payload")
+    source: str = Field("payload", description="config, schema, inputs, output, error, payload")
+    execution_id: str | None = Field(None, description="the execution whose recorded data held it")
     score: float
     recognizer: str
     snippet: str = Field(description="the text around the value, every detection in it masked")
@@ -66,12 +67,13 @@ def snippet(text: str, detections: list[Detection], focus: Detection) -> str:
 
 
 def findings_in(detector: Detector, salt: bytes, value: Any, *, path: str = "$", node: str | None = None,
-                source: str = "payload") -> list[Finding]:
+                source: str = "payload", execution_id: str | None = None) -> list[Finding]:
     found = []
     for where, text, detections in detector.value(value, path):
         for d in detections:
             found.append(Finding(entity=d.entity, classes=list(classes_of(d.entity)),
                                  safe_harbor=safe_harbor_of(d.entity), path=where, node=node, source=source,
+                                 execution_id=execution_id,
                                  score=d.score, recognizer=d.recognizer, snippet=snippet(text, detections, d),
                                  value_hash=value_hash(salt, d.entity, text[d.start:d.end])))
     return found

@@ -251,11 +251,18 @@ class ComplianceScan(Base):
     execution_id: Mapped[str | None] = mapped_column(ForeignKey("executions.id"))
     workflow_id: Mapped[str | None] = mapped_column(ForeignKey("workflows.id"))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    # Masked snippets and salted hashes only (compliance/findings.py): never a raw value.
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     created_at: Mapped[datetime] = created_column()
     finished_at: Mapped[datetime | None] = ts_column()
+    # "workflow" (its version statically and its recent executions) or "payload" (POST /scan).
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="workflow", server_default="workflow")
+    version: Mapped[int | None] = mapped_column(Integer)
+    flows: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list, server_default="[]")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
 
-    __table_args__ = (Index("ix_compliance_scans_owner_created", "owner_id", "created_at"),)
+    __table_args__ = (Index("ix_compliance_scans_owner_created", "owner_id", "created_at"),
+                      Index("ix_compliance_scans_workflow_created", "workflow_id", "created_at"))
 
 
 class Secret(Base):
