@@ -18,12 +18,14 @@ from sqlalchemy import func, select
 from api.access import load_owned, load_workflow, visible
 from api.deps import ReadUser, SessionDep, StateDep, WriteUser
 from api.schemas.common import Page, ResourceId
-from api.schemas.compliance import PayloadScanAnswer, PayloadScanRequest, ScanDetail, ScanPublic
+from api.compliance_store import effective_policies, record_violations
+from api.schemas.compliance import PayloadScanAnswer, PayloadScanRequest, ScanDetail, ScanPublic, ViolationPublic
+from compliance.policies import evaluate
 from compliance.findings import mask_value
 from compliance.runtime import scanner
 from compliance.scans import RecordedExecution, scan_payload, scan_workflow
 from core.db.base import new_id
-from core.db.models import ComplianceScan, Execution, WorkflowVersion
+from core.db.models import ComplianceScan, Execution, User, WorkflowVersion
 
 router = APIRouter(prefix="/api/v1/enterprise/compliance", tags=["compliance"])
 MAX_EXECUTIONS = 100
@@ -71,8 +73,14 @@ async def scan_a_workflow(
                                      default_llm_url=state.settings.llm_base_url)
     row = _row(principal.id, "workflow", result, workflow_id=workflow.id, version=version.version)
     session.add(row)
+    await session.flush()
+    author = await session.get(User, version.created_by)
+    found = [v for pid, spec in (await effective_policies(session, workflow.owner_id)).items()
+             for v in evaluate(pid, spec, workflow_id=workflow.id, definition=version.definition, tags=workflow.tags,
+                               flows=result.flows, author=author.username if author else None)]
+    violations = await record_violations(session, workflow.owner_id, workflow.id, row.id, found)
     await session.commit()
-    return ScanDetail.of(row)
+    return ScanDetail.of(row, violations=[ViolationPublic.of(v) for v in violations])
 
 
 @router.get("/reports", response_model=Page[ScanPublic])
