@@ -32,6 +32,10 @@ CONTEXT: dict[str, tuple[re.Pattern, float]] = {entity: (re.compile(rf"\b(?:{wor
     "US_ITIN": (r"itin|taxpayer", 0.7),
 }.items()}
 
+# Each string is read up to this many characters: a node output may be 256 KB
+# and a workflow scan reads many (about 10 ms per KB with the regex engine).
+MAX_TEXT_CHARS = 65_536
+
 # Shapes that look like an entity but are not one (the corpus's hard negatives).
 _V_BEFORE = re.compile(r"(?:\bv|/)$", re.IGNORECASE)
 _VERSION_WORD = re.compile(r"\b(?:version|ver|release|build|firmware|agent|v)\b", re.IGNORECASE)
@@ -127,8 +131,10 @@ class Detector:
 
     def value(self, value: Any, path: str = "$") -> Iterator[tuple[str, str, list[Detection]]]:
         """(json path, text, detections) for each scalar of a JSON value that holds some;
-        numbers are read as their digits (a card number may arrive as an integer)."""
+        numbers are read as their digits (a card number may arrive as an integer);
+        a string past MAX_TEXT_CHARS is read up to there."""
         for where, text in scalars(value, path):
+            text = text[:MAX_TEXT_CHARS]
             found = self.text(text)
             if found:
                 yield where, text, found

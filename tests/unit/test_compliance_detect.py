@@ -119,3 +119,11 @@ def test_a_key_that_could_be_personal_data_is_named_by_position():
 def test_masking_a_value_keeps_its_shape():
     masked = mask_value(Detector(), {"a": [f"SSN {SSN}", 7], "b": {"c": f"to {EMAIL}"}, "ok": "version 1.2.3.4"})
     assert masked == {"a": ["SSN ***********", 7], "b": {"c": "to ****************.com"}, "ok": "version 1.2.3.4"}
+
+
+def test_a_long_string_is_read_up_to_the_cap():
+    from compliance.detect import MAX_TEXT_CHARS
+
+    head = f"mail {EMAIL} "
+    found = findings_in(Detector(), b"s", {"a": head + "x" * MAX_TEXT_CHARS + f" SSN {SSN}"})
+    assert [f.entity for f in found] == ["EMAIL_ADDRESS"]
