@@ -21,12 +21,14 @@ from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.routes import secrets
 from api.routes import hooks, webhooks
+from api.routes import compliance, compliance_policies
 from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
 from api.state import AppState, AuthThrottle
 from core.db.models import User
 from core.db.session import make_engine, make_sessionmaker
+from compliance.runtime import scanner
 from core.temporal import connect
 from credentials.keys import keyring
 from outbound.client import policy_from_settings
@@ -45,6 +47,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     keyring(settings)  # the master key of the secrets store
     signatures.configure_from(settings)  # what the API hands Temporal is signed
     policy_from_settings(settings)  # the egress policy saved URLs are judged by: a bad OUTBOUND_* stops the start
+    scanner(settings)  # the compliance analyzer, built once: a configured spaCy model missing stops the start
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +85,8 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(secrets.router, responses=ERROR_RESPONSES)
     app.include_router(webhooks.router, responses=ERROR_RESPONSES)
     app.include_router(hooks.router, responses=ERROR_RESPONSES)
+    app.include_router(compliance.router, responses=ERROR_RESPONSES)
+    app.include_router(compliance_policies.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +93,16 @@ class Settings(BaseSettings):
     # The worker
     worker_max_concurrent_activities: int = 100
 
+    # Compliance scanning (compliance/): 'regex' (presidio's pattern recognizers
+    # and ours, no NLP) or 'spacy' (adds PERSON and LOCATION; the model must be
+    # installed as a package, never downloaded); per-entity score thresholds
+    # over the defaults of compliance/detect.py; the salt of findings' value
+    # hashes (unset: generated under data_dir, never in production).
+    compliance_nlp: Literal["regex", "spacy"] = "regex"
+    compliance_spacy_model: str = "en_core_web_sm"
+    compliance_thresholds: dict[str, float] = Field(default_factory=dict)
+    compliance_salt: str | None = None
+
     @field_validator("env_secret_grants")
     @classmethod
     def _grants(cls, grants: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -103,9 +114,23 @@ class Settings(BaseSettings):
                     raise ValueError(f"grant {role!r} of {name} is not 'role:<name>'")
         return grants
 
+    @field_validator("compliance_thresholds")
+    @classmethod
+    def _thresholds(cls, thresholds: dict[str, float]) -> dict[str, float]:
+        for entity, score in thresholds.items():
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]{1,63}", entity) or not 0 <= score <= 1:
+                raise ValueError(f"threshold {entity}={score}: an entity name (e.g. US_SSN) and a score in [0, 1]")
+        return thresholds
+
     @property
     def is_production(self) -> bool:
         return self.environment.lower() == "production"
+
+    def compliance_hash_salt(self) -> bytes:
+        from core.keys import installation_key
+
+        return installation_key("AGENTIC_COMPLIANCE_SALT", self.compliance_salt, data_dir=self.data_dir,
+                                production=self.is_production).encode()
 
     def signing_secret(self) -> str:
         from core.keys import installation_key

@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 from activities.approvals import approval_activities
 from activities.base import ActivityDeps
 from activities.registry import node_activities
+from compliance.runtime import scanner
 from core.settings import Settings
 from outbound import Outbound
 from workflows import signatures
@@ -33,6 +34,7 @@ def build_activities(settings: Settings) -> list[Callable]:
 
 def build_worker(client: Client, settings: Settings, *, task_queue: str | None = None) -> Worker:
     signatures.configure_from(settings)  # the interpreter runs only launches the API signed
+    scanner(settings)  # the compliance analyzer, built once: a configured spaCy model missing stops the start
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,

@@ -251,11 +251,18 @@ class ComplianceScan(Base):
     execution_id: Mapped[str | None] = mapped_column(ForeignKey("executions.id"))
     workflow_id: Mapped[str | None] = mapped_column(ForeignKey("workflows.id"))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    # Masked snippets and salted hashes only (compliance/findings.py): never a raw value.
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
     created_at: Mapped[datetime] = created_column()
     finished_at: Mapped[datetime | None] = ts_column()
+    # "workflow" (its version statically and its recent executions) or "payload" (POST /scan).
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="workflow", server_default="workflow")
+    version: Mapped[int | None] = mapped_column(Integer)
+    flows: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list, server_default="[]")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
 
-    __table_args__ = (Index("ix_compliance_scans_owner_created", "owner_id", "created_at"),)
+    __table_args__ = (Index("ix_compliance_scans_owner_created", "owner_id", "created_at"),
+                      Index("ix_compliance_scans_workflow_created", "workflow_id", "created_at"))
 
 
 class Secret(Base):
@@ -331,3 +338,50 @@ class Webhook(Base):
     rotated_at: Mapped[datetime | None] = ts_column()
     last_delivery_at: Mapped[datetime | None] = ts_column()
     revoked_at: Mapped[datetime | None] = ts_column()  # deleted: its token answers 404 for good
+
+
+class CompliancePolicy(Base):
+    """A user's own policy (compliance/policies.py PolicySpec as `rules`); the
+    built-in packs are data files, not rows. `replaces`: the built-in pack
+    (`builtin:gdpr`) this policy stands in for, for its owner."""
+
+    __tablename__ = "compliance_policies"
+    id: Mapped[str] = id_column()
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
+    replaces: Mapped[str | None] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default="true")
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = created_column()
+
+
+class ComplianceViolation(Base):
+    """A policy rule broken by a workflow, found by a scan; the same problem
+    found again (its fingerprint) is the same row. Evidence names entities,
+    hosts and nodes, never a value. Status changes are kept in `history`
+    (and in the audit log, as every mutating call is)."""
+
+    __tablename__ = "compliance_violations"
+    id: Mapped[str] = id_column()
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    workflow_id: Mapped[str | None] = mapped_column(ForeignKey("workflows.id"))
+    scan_id: Mapped[str | None] = mapped_column(ForeignKey("compliance_scans.id"))
+    policy_id: Mapped[str] = mapped_column(String(64), nullable=False)  # no FK: built-in packs are not rows
+    policy_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    rule: Mapped[str] = mapped_column(String(64), nullable=False)
+    severity: Mapped[str] = mapped_column(String(16), nullable=False)
+    node: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    remediation: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open", server_default="open")
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list, server_default="[]")
+    created_at: Mapped[datetime] = created_column()
+    updated_at: Mapped[datetime] = created_column()
+    last_seen_at: Mapped[datetime] = created_column()
+
+    __table_args__ = (UniqueConstraint("owner_id", "fingerprint"),
+                      Index("ix_compliance_violations_owner_status", "owner_id", "status", "created_at"),
+                      Index("ix_compliance_violations_workflow", "workflow_id"))
