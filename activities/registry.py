@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from activities import condition, http_request, llm, shell, transform
+from activities import condition, http_request, llm, shell, sql, transform
 from activities.base import ActivityDeps, Handler, node_activity
 from workflows.registry import REGISTRY
 
@@ -16,6 +16,7 @@ HANDLERS: dict[str, Handler] = {
     "condition": condition.run,
     "llm": llm.run,
     "shell": shell.run,
+    "sql": sql.run,
 }
 
 

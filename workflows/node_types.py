@@ -49,6 +49,12 @@ TAKES_SECRET: dict[str, Any] = {"secret": True}
 TAKES_URL: dict[str, Any] = {"url": True}
 
 
+# Marks a config field used as written, never rendered: the worker passes it
+# to the handler untouched and its model refuses templates in it (a `sql`
+# node's SQL text, where values go only as bind parameters).
+NOT_RENDERED: dict[str, Any] = {"not_rendered": True}
+
+
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     """The config keys (aliases where given) of the fields that take a secret."""
     return _marked(model, "secret")
@@ -57,6 +63,11 @@ def secret_fields(model: type[BaseModel]) -> frozenset[str]:
 def url_fields(model: type[BaseModel]) -> frozenset[str]:
     """The config keys of the fields that hold a URL the node calls."""
     return _marked(model, "url")
+
+
+def not_rendered_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The config keys of the fields the worker never renders."""
+    return _marked(model, "not_rendered")
 
 
 def _marked(model: type[BaseModel], mark: str) -> frozenset[str]:
