@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from workflows.node_types import NodeType
 from workflows.nodes import (
-    approval, condition, delay, http_request, llm, notify, shell, sql, sub_workflow, transform,
+    approval, condition, delay, for_each, http_request, llm, notify, shell, sql, sub_workflow, transform,
 )
 
 REGISTRY: dict[str, NodeType] = {module.NODE_TYPE.name: module.NODE_TYPE for module in (
-    delay, sub_workflow, approval,  # run by the interpreter itself
+    delay, sub_workflow, approval, for_each,  # run by the interpreter itself
     http_request, transform, condition, llm, shell, sql, notify,  # run as activities
 )}

@@ -420,7 +420,7 @@ def test_duplicate_id_message_points_at_first_use():
 
 def test_unknown_type_message_lists_known_types_when_none_is_close():
     msg = messages(graph([node("a", "teleport", {})]))[("unknown_node_type", "$.nodes[0].type")]
-    assert msg == ("unknown node type `teleport` (known: approval, condition, delay, http_request, llm, "
+    assert msg == ("unknown node type `teleport` (known: approval, condition, delay, for_each, http_request, llm, "
                    "notify, shell, sql, sub_workflow, transform)")
 
 
