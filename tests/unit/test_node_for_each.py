@@ -63,3 +63,12 @@ def test_each_item_reads_only_what_its_config_references():
     config = {"items": "{{ nodes.big.output }}", "node": {"type": "transform", "config": {
         "output": "{{ nodes.small.output }} {{ item }}"}}}
     assert item_reads(config) == ["small"]
+
+
+def test_the_item_nodes_written_out_host_is_put_to_the_egress_policy_when_saved():
+    from workflows.url_literals import Destination, destinations
+
+    raw = {"name": "t", "nodes": [{"id": "each", "type": "for_each", "config": {
+        "items": [1], "node": {"type": "http_request", "config": {"url": "http://10.0.0.5/{{ item }}"}}}}]}
+    assert list(destinations(raw, REGISTRY)) == [
+        Destination("$.nodes[0].config.node.config.url", "10.0.0.5", 80)]
