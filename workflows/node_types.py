@@ -55,6 +55,15 @@ TAKES_URL: dict[str, Any] = {"url": True}
 NOT_RENDERED: dict[str, Any] = {"not_rendered": True}
 
 
+# The validation context of a config as written in a definition (templates
+# unrendered), for checks that only make sense there: `is_saved(info)`.
+SAVED: dict[str, Any] = {"saved": True}
+
+
+def is_saved(info: Any) -> bool:
+    return bool(getattr(info, "context", None) and info.context.get("saved"))
+
+
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     """The config keys (aliases where given) of the fields that take a secret."""
     return _marked(model, "secret")

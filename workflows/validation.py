@@ -13,7 +13,7 @@ from workflows import graph, url_literals
 from workflows.dsl import EdgeSpec, NodeSpec, WorkflowDefinition
 from workflows.expressions import ROOT_NAMES, ExpressionError, analyze, is_template, iter_strings
 from workflows.issues import SHOWN_CHARS, Issue, did_you_mean, hint, path_part, shown, sort_issues
-from workflows.node_types import NodeType, secret_fields
+from workflows.node_types import SAVED, NodeType, secret_fields
 from workflows.nodes.for_each import ITEM_NAMES
 from workflows.plain_errors import plain_issues
 from workflows.secret_refs import use_problems
@@ -172,7 +172,7 @@ class _GraphChecker:
             return
         where = f"{self.path}.nodes[{index}].config"
         try:
-            config = node_type.config_model.model_validate(node.config)
+            config = node_type.config_model.model_validate(node.config, context=SAVED)
         except ValidationError as err:
             self.issues += plain_issues(err, node_type.config_model, where, "invalid_config",
                                         f"{_article(node.type)} {node.type} node")
@@ -193,7 +193,7 @@ class _GraphChecker:
                      f"for_each runs one of {', '.join(usable)} per item, not {shown(item.type)}")
             return
         try:
-            item_type.config_model.model_validate(item.config)
+            item_type.config_model.model_validate(item.config, context=SAVED)
         except ValidationError as err:
             self.issues += plain_issues(err, item_type.config_model, f"{where}.config", "invalid_config",
                                         f"{_article(item.type)} {item.type} node")

@@ -114,3 +114,12 @@ def test_columns_become_json():
     assert to_json(timedelta(minutes=2)) == 120.0
     assert to_json(b"\x01\xff") == "\\x01ff"
     assert to_json([uuid.UUID(int=1), float("inf")]) == ["00000000-0000-0000-0000-000000000001", "inf"]
+
+
+def test_a_written_out_dsn_password_is_refused_at_save_only():
+    [(code, path, message)] = problems({"dsn": "postgresql://app:hunter2@db.example/app", "sql": "SELECT 1"})
+    assert (code, path) == ("invalid_config", "$.nodes[0].config") and "written-out password" in message
+    assert "hunter2" not in message
+    assert problems({"dsn": "postgresql://app@db.example/app", "password": "{{ secrets.DB_PW }}", "sql": "SELECT 1"}) == []
+    # the worker validates the rendered config, where the secret's password is: accepted there
+    REGISTRY["sql"].config_model.model_validate({"dsn": "postgresql://app:hunter2@db.example/app", "sql": "SELECT 1"})

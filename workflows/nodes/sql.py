@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from workflows.node_types import NOT_RENDERED, TAKES_SECRET, NodeConfig, NodeType
+from workflows.node_types import NOT_RENDERED, TAKES_SECRET, NodeConfig, NodeType, is_saved
 
 MAX_ROWS = 10_000  # the most any node may ask for (the settings may lower it)
 TEMPLATE_MARKS = ("{{", "{%", "{#", "}}")
@@ -53,6 +53,20 @@ class SqlConfig(NodeConfig):
                 raise ValueError("give 1 to 100 statements")
             return [_literal_sql(text) for text in value]
         return _literal_sql(value)
+
+    @model_validator(mode="after")
+    def _no_written_password(self, info: ValidationInfo):
+        """As saved, a password in the DSN must come from a secret: written
+        out, it would be in every version, plan and history."""
+        if is_saved(info) and "{{" not in self.dsn and "{%" not in self.dsn:
+            try:
+                written = urlsplit(self.dsn).password
+            except ValueError:
+                written = None
+            if written:
+                raise ValueError("the DSN holds a written-out password: put the DSN in a secret "
+                                 "('{{ secrets.MY_DB }}') or give `password: '{{ secrets.MY_DB_PASSWORD }}'`")
+        return self
 
     @model_validator(mode="after")
     def _params_fit(self):
