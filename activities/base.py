@@ -32,7 +32,7 @@ from credentials.names import host_allowed
 from credentials.resolver import Resolved, SecretResolver
 from outbound import Outbound
 from workflows.expressions import ExpressionError, ExpressionLimitError, render_value
-from workflows.node_types import NodeType
+from workflows.node_types import NodeType, not_rendered_fields
 from workflows.plan import NodeCall, NodeOutcome
 from workflows.secret_refs import node_problems
 
@@ -155,13 +155,13 @@ async def _resolve_secrets(node_type: NodeType, deps: ActivityDeps, call: NodeCa
 async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: NodeCall,
                secrets: Secrets, attempt: Attempt | None = None) -> Any:
     try:
-        rendered = await _render(call.config, {**call.context, "secrets": secrets}, deps)
+        rendered = await _render_config(node_type, call.config, {**call.context, "secrets": secrets}, deps)
     except ExpressionLimitError as err:
         raise NodeError("expression_limit", str(err)) from None
     except ExpressionError as err:
         raise NodeError("expression_error", str(err)) from None
     if attempt is not None:
-        attempt.show(await _shown(call, rendered, secrets, deps))
+        attempt.show(await _shown(node_type, call, rendered, secrets, deps))
     try:
         config: BaseModel = node_type.config_model.model_validate(rendered)
     except ValidationError as err:
@@ -172,13 +172,14 @@ async def _run(node_type: NodeType, handler: Handler, deps: ActivityDeps, call: 
     return await handler(config, call, deps)
 
 
-async def _shown(call: NodeCall, rendered: Any, secrets: Secrets, deps: ActivityDeps) -> Any:
+async def _shown(node_type: NodeType, call: NodeCall, rendered: Any, secrets: Secrets, deps: ActivityDeps) -> Any:
     """The rendered config as the debugger may show it: rendered again with
     every secret as `***` (the real values never enter it), then scrubbed of
     them anyway."""
     if secrets.names:
         try:
-            rendered = await _render(call.config, {**call.context, "secrets": MaskedSecrets(secrets.names)}, deps)
+            rendered = await _render_config(node_type, call.config,
+                                            {**call.context, "secrets": MaskedSecrets(secrets.names)}, deps)
         except ExpressionError:
             return None  # it rendered with the real values; showing nothing is the safe answer
     return secrets.scrub(rendered)
@@ -199,6 +200,15 @@ def check_bindings(node_type: NodeType, config: BaseModel, settings: Settings,
         if not host_allowed(host, hosts):
             raise NodeError("secret_host_not_allowed",
                             f"secret {name!r} may only be sent to {', '.join(hosts)}, not to {host!r}")
+
+
+async def _render_config(node_type: NodeType, config: dict[str, Any], context: dict[str, Any],
+                         deps: ActivityDeps | None) -> dict[str, Any]:
+    """The config rendered, but for the fields its type uses as written
+    (node_types.NOT_RENDERED: SQL text), which keep their raw text."""
+    kept = not_rendered_fields(node_type.config_model)
+    rendered = await _render({k: v for k, v in config.items() if k not in kept}, context, deps)
+    return {key: config[key] if key in kept else rendered[key] for key in config}
 
 
 async def _render(config: Any, context: dict[str, Any], deps: ActivityDeps | None) -> Any:

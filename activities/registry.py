@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from activities import compliance_scan, condition, http_request, llm, shell, transform
+from activities import compliance_scan, condition, http_request, llm, notify, shell, sql, transform
 from activities.base import ActivityDeps, Handler, node_activity
 from workflows.registry import REGISTRY
 
@@ -17,6 +17,8 @@ HANDLERS: dict[str, Handler] = {
     "llm": llm.run,
     "shell": shell.run,
     "compliance_scan": compliance_scan.run,
+    "sql": sql.run,
+    "notify": notify.run,
 }
 
 

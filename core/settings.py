@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     outbound_deny: list[str] = Field(
         default_factory=list, description="more host:port endpoints of the platform, refused like Temporal's")
 
+    # sql node: the platform's own PostgreSQL server is refused like every
+    # platform endpoint, but for the databases named here (fnmatch patterns,
+    # e.g. "scratch_*"; never the platform's own database). For development
+    # and tests: where that server trusts local connections, one open
+    # database lets a node reach the whole server.
+    sql_platform_databases: list[str] = Field(default_factory=list)
+
     # shell node: privileged, off unless the operator enables it
     shell_enabled: bool = False
     shell_env_allowlist: list[str] = ["PATH", "LANG", "LC_ALL", "TZ"]

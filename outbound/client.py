@@ -8,6 +8,7 @@ part, is built once and shared.
 from __future__ import annotations
 
 import ssl
+from dataclasses import replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,8 +16,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from core.settings import Settings
-from outbound.policy import Endpoint, Policy, parse_endpoint
+from outbound.policy import Endpoint, IPAddress, Policy, parse_endpoint
 from outbound.transport import Guard, GuardedTransport, Resolver, guarded_httpx2_transport_class
+
+
+PLATFORM_DATABASE = "PostgreSQL"
 
 
 class _KeepNoCookies(DefaultCookiePolicy):
@@ -40,7 +44,7 @@ def platform_endpoints(settings: Settings) -> list[Endpoint]:
     found = [
         parse_endpoint(settings.temporal_address, "Temporal frontend", 7233),
         parse_endpoint(settings.temporal_ui_url, "Temporal Web UI"),
-        parse_endpoint(settings.database_url or "", "PostgreSQL", 5432),
+        parse_endpoint(settings.database_url or "", PLATFORM_DATABASE, 5432),
         parse_endpoint(settings.public_api_url, "the API"),
     ]
     api_port = getattr(settings, "api_port", None)  # known in the API process (ApiSettings)
@@ -66,7 +70,12 @@ class Outbound:
 
     def __init__(self, settings: Settings, *, resolver: Resolver | None = None,
                  ssl_context: ssl.SSLContext | None = None):
-        self.guard = Guard(policy_from_settings(settings), resolver)
+        policy = policy_from_settings(settings)
+        self.guard = Guard(policy, resolver)
+        # The same policy with the platform's PostgreSQL server open, for the
+        # databases of it the operator lets sql nodes use (sql_platform_databases).
+        self._database_guard = Guard(replace(policy, platform=tuple(
+            e for e in policy.platform if e.label != PLATFORM_DATABASE)), resolver)
         # SSL_CERT_FILE / SSL_CERT_DIR are honoured: an operator's own CA bundle.
         self._ssl = ssl_context or httpx.create_ssl_context()
 
@@ -80,6 +89,14 @@ class Outbound:
             return  # a bad port: the request cannot be built, and says so
         if parts.hostname:
             self.guard.check_literal(parts.hostname, port)
+
+    async def tcp_addresses(self, host: str, port: int, *, platform_database_server: bool = False
+                            ) -> list[IPAddress]:
+        """A destination reached without HTTP (a sql node's database): resolved
+        once and judged like every request; the caller connects to one of these
+        addresses, never to the name. DestinationNotAllowed when refused."""
+        guard = self._database_guard if platform_database_server else self.guard
+        return await guard.addresses(host, port)
 
     def http_client(self, **kwargs: Any) -> httpx.AsyncClient:
         """An httpx client for one use; the caller closes it (`async with`)."""

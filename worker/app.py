@@ -15,6 +15,7 @@ from compliance.runtime import scanner
 from core.settings import Settings
 from outbound import Outbound
 from workflows import signatures
+from workflows.for_each import ForEachBatchWorkflow
 from workflows.graph_workflow import GraphWorkflow
 from workflows.runner import workflow_runner
 
@@ -38,7 +39,7 @@ def build_worker(client: Client, settings: Settings, *, task_queue: str | None =
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
-        workflows=[GraphWorkflow],
+        workflows=[GraphWorkflow, ForEachBatchWorkflow],
         workflow_runner=workflow_runner(),
         activities=build_activities(settings),
         max_concurrent_activities=settings.worker_max_concurrent_activities,

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approval_desk import ApprovalDesk, ApprovalTimedOut
     from workflows.approvals import GATE_NODE, ApprovalChanged, ApprovalState, Decision
     from workflows.failures import LEGACY_TYPE, RunFailed
-    from workflows import reuse, signatures
+    from workflows import for_each, reuse, signatures
     from workflows.expressions import (
         ExpressionError, ExpressionLimitError, WorkflowSecrets, evaluate_condition, render_value,
     )
@@ -269,6 +269,8 @@ class GraphWorkflow:
                 outcome = await self._run_child(node)
             elif node.type == "approval":
                 outcome = await self._run_approval(node, state)
+            elif node.type == "for_each":  # new: no old history holds one, so no patch
+                outcome = await self._run_for_each(node)
             else:
                 raise NodeFailed("unsupported_node", f"this worker cannot run node type {node.type!r}")
             self._check_size(outcome.output)
@@ -414,6 +416,16 @@ class GraphWorkflow:
             raise NodeFailed("sub_workflow_failed", _root_message(err)) from None
         outputs = {nid: summary.output for nid, summary in result.nodes.items() if summary.state == "succeeded"}
         return NodeOutcome(output={"status": result.status, "outputs": outputs})
+
+    async def _run_for_each(self, node: NodePlan) -> NodeOutcome:
+        """Batches of child workflows (workflows/for_each.py); each item reads
+        only what its own config references."""
+        items = self._render(node.config.get("items"))
+        context = self._context(for_each.item_reads(node.config), with_secrets=False)
+        try:
+            return await for_each.run(node, items, context, self._execution_id, self._inp.owner_id)
+        except for_each.ForEachFailed as err:
+            raise NodeFailed(err.code, err.message) from None
 
     def _render(self, value: Any) -> Any:
         try:

@@ -52,6 +52,21 @@ TAKES_SECRET: dict[str, Any] = {"secret": True}
 TAKES_URL: dict[str, Any] = {"url": True}
 
 
+# Marks a config field used as written, never rendered: the worker passes it
+# to the handler untouched and its model refuses templates in it (a `sql`
+# node's SQL text, where values go only as bind parameters).
+NOT_RENDERED: dict[str, Any] = {"not_rendered": True}
+
+
+# The validation context of a config as written in a definition (templates
+# unrendered), for checks that only make sense there: `is_saved(info)`.
+SAVED: dict[str, Any] = {"saved": True}
+
+
+def is_saved(info: Any) -> bool:
+    return bool(getattr(info, "context", None) and info.context.get("saved"))
+
+
 def secret_fields(model: type[BaseModel]) -> frozenset[str]:
     """The config keys (aliases where given) of the fields that take a secret."""
     return _marked(model, "secret")
@@ -60,6 +75,11 @@ def secret_fields(model: type[BaseModel]) -> frozenset[str]:
 def url_fields(model: type[BaseModel]) -> frozenset[str]:
     """The config keys of the fields that hold a URL the node calls."""
     return _marked(model, "url")
+
+
+def not_rendered_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The config keys of the fields the worker never renders."""
+    return _marked(model, "not_rendered")
 
 
 def _marked(model: type[BaseModel], mark: str) -> frozenset[str]:

@@ -5,10 +5,12 @@ when it runs as an activity, its handler in activities/registry.py)."""
 from __future__ import annotations
 
 from workflows.node_types import NodeType
-from workflows.nodes import (approval, compliance_scan, condition, delay, http_request, llm, shell, sub_workflow,
-                             transform)
+from workflows.nodes import (
+    approval, compliance_scan, condition, delay, for_each, http_request, llm, notify, shell, sql, sub_workflow,
+    transform,
+)
 
 REGISTRY: dict[str, NodeType] = {module.NODE_TYPE.name: module.NODE_TYPE for module in (
-    delay, sub_workflow, approval,  # run by the interpreter itself
-    http_request, transform, condition, llm, shell, compliance_scan,  # run as activities
+    delay, sub_workflow, approval, for_each,  # run by the interpreter itself
+    http_request, transform, condition, llm, shell, sql, notify, compliance_scan,  # run as activities
 )}

@@ -99,12 +99,20 @@ def destinations(definition: Any, registry: Mapping[str, NodeType], path: str = 
         if not isinstance(node, dict) or not isinstance(node.get("config"), dict):
             continue
         kind, config = node.get("type"), node["config"]
-        node_type = registry.get(kind) if isinstance(kind, str) else None
         where = f"{path}.nodes[{index}].config"
-        for field in sorted(url_fields(node_type.config_model) if node_type else ()):
-            value = config.get(field)
-            reading = read(value, field, f"{where}.{field}") if isinstance(value, str) else _Reading()
-            if reading.host is not None:
-                yield Destination(f"{where}.{field}", reading.host, reading.port)
+        yield from _node_destinations(registry, kind, config, where)
         if kind == "sub_workflow":
             yield from destinations(config.get("definition"), registry, f"{where}.definition")
+        item = config.get("node")
+        if kind == "for_each" and isinstance(item, dict) and isinstance(item.get("config"), dict):
+            yield from _node_destinations(registry, item.get("type"), item["config"], f"{where}.node.config")
+
+
+def _node_destinations(registry: Mapping[str, NodeType], kind: Any, config: Mapping[str, Any],
+                       where: str) -> Iterator[Destination]:
+    node_type = registry.get(kind) if isinstance(kind, str) else None
+    for field in sorted(url_fields(node_type.config_model) if node_type else ()):
+        value = config.get(field)
+        reading = read(value, field, f"{where}.{field}") if isinstance(value, str) else _Reading()
+        if reading.host is not None:
+            yield Destination(f"{where}.{field}", reading.host, reading.port)

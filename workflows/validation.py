@@ -13,7 +13,8 @@ from workflows import graph, url_literals
 from workflows.dsl import EdgeSpec, NodeSpec, WorkflowDefinition
 from workflows.expressions import ROOT_NAMES, ExpressionError, analyze, is_template, iter_strings
 from workflows.issues import SHOWN_CHARS, Issue, did_you_mean, hint, path_part, shown, sort_issues
-from workflows.node_types import NodeType, secret_fields
+from workflows.node_types import SAVED, NodeType, secret_fields
+from workflows.nodes.for_each import ITEM_NAMES
 from workflows.plain_errors import plain_issues
 from workflows.secret_refs import use_problems
 
@@ -171,7 +172,7 @@ class _GraphChecker:
             return
         where = f"{self.path}.nodes[{index}].config"
         try:
-            config = node_type.config_model.model_validate(node.config)
+            config = node_type.config_model.model_validate(node.config, context=SAVED)
         except ValidationError as err:
             self.issues += plain_issues(err, node_type.config_model, where, "invalid_config",
                                         f"{_article(node.type)} {node.type} node")
@@ -179,6 +180,25 @@ class _GraphChecker:
         self.issues += url_literals.problems(node_type.config_model, node.config, where)
         if node.type == "sub_workflow":
             self._check_sub_workflow(index, config)
+        if node.type == "for_each":
+            self._check_for_each_node(f"{where}.node", config.node)
+
+    def _check_for_each_node(self, where: str, item) -> None:
+        """The node a for_each runs per item: an activity-run type that needs no
+        privilege (it is saved inside another node's config), with a valid config."""
+        item_type = self.registry.get(item.type)
+        if item_type is None or item_type.kind != "activity" or item_type.privileged:
+            usable = sorted(n for n, t in self.registry.items() if t.kind == "activity" and not t.privileged)
+            self.add("invalid_config", f"{where}.type",
+                     f"for_each runs one of {', '.join(usable)} per item, not {shown(item.type)}")
+            return
+        try:
+            item_type.config_model.model_validate(item.config, context=SAVED)
+        except ValidationError as err:
+            self.issues += plain_issues(err, item_type.config_model, f"{where}.config", "invalid_config",
+                                        f"{_article(item.type)} {item.type} node")
+            return
+        self.issues += url_literals.problems(item_type.config_model, item.config, f"{where}.config")
 
     def _check_sub_workflow(self, index: int, config: Any) -> None:
         where = f"{self.path}.nodes[{index}].config"
@@ -218,6 +238,8 @@ class _GraphChecker:
         config = dict(node.config)
         if node.type == "sub_workflow":
             config.pop("definition", None)  # its own expressions were checked as a graph
+        if node.type == "for_each" and isinstance(config.get("node"), dict):
+            self._check_item_expressions(f"{self.path}.nodes[{index}].config.node", config.pop("node"), upstream)
         fields = secret_fields(node_type.config_model) if node_type is not None else frozenset()
         for key, value in config.items():
             for where, text in iter_strings(value, f"{self.path}.nodes[{index}].config.{key}"):
@@ -225,9 +247,20 @@ class _GraphChecker:
                     self._check_expression(text, where, upstream, in_workflow=in_workflow, fields=fields,
                                            in_secret_field=key in fields)
 
+    def _check_item_expressions(self, where: str, item: dict, upstream: set[str]) -> None:
+        """A for_each's per-item node: its config runs in an activity and reads `item` and `index`."""
+        item_type = self.registry.get(item.get("type")) if isinstance(item.get("type"), str) else None
+        fields = secret_fields(item_type.config_model) if item_type is not None else frozenset()
+        config = item.get("config") if isinstance(item.get("config"), dict) else {}
+        for key, value in config.items():
+            for path, text in iter_strings(value, f"{where}.config.{key}"):
+                if is_template(text):
+                    self._check_expression(text, path, upstream, in_workflow=False, fields=fields,
+                                           in_secret_field=key in fields, extra_names=ITEM_NAMES)
+
     def _check_expression(self, text: str, where: str, upstream: set[str], *,
                           in_workflow: bool, bare_allowed: bool = False, fields: frozenset[str] = frozenset(),
-                          in_secret_field: bool = False) -> None:
+                          in_secret_field: bool = False, extra_names: frozenset[str] = frozenset()) -> None:
         if bare_allowed and not is_template(text):
             text = "{{ " + text + " }}"
         try:
@@ -239,7 +272,7 @@ class _GraphChecker:
             self.add("expression_unsafe", where, f"access to private attribute {shown(attr)} is not allowed")
         for reason in found.refused:
             self.add("expression_unsafe", where, reason)
-        for name in sorted(found.names - ROOT_NAMES):
+        for name in sorted(found.names - ROOT_NAMES - extra_names):
             suggestion = did_you_mean(name, ROOT_NAMES)
             self.add("expression_unknown_name", where,
                      f"unknown name {shown(name)}{hint(suggestion)}: expressions read `inputs`, `nodes` and "

@@ -2,7 +2,7 @@
 
 Run after a deliberate, `workflow.patched`-guarded interpreter change, to add
 histories of the new code next to the old ones (never replace the old ones):
-    .venv/bin/python -m tests.histories.record
+    .venv/bin/python -m tests.histories.record [graph names]
 """
 
 from __future__ import annotations
@@ -60,6 +60,14 @@ GRAPHS = {
                   _n("never", "transform", {"output": 2})],
         "edges": [{"from": "ok", "to": "flaky"}, {"from": "flaky", "to": "never"}],
     },
+    "for_each_batches": {
+        "name": "for each in batches",
+        "nodes": [_n("make", "transform", {"output": "{{ range(5) | list }}"}),
+                  _n("each", "for_each", {"items": "{{ nodes.make.output }}", "batch_size": 2, "concurrency": 2,
+                                          "node": {"type": "transform", "config": {"output": "{{ item * 3 }}"}}}),
+                  _n("sum", "transform", {"output": "{{ nodes.each.output.results | sum }}"})],
+        "edges": [{"from": "make", "to": "each"}, {"from": "each", "to": "sum"}],
+    },
 }
 
 
@@ -82,7 +90,7 @@ def strip_recorded() -> None:
         print("made portable:", path.name)
 
 
-async def main() -> None:
+async def main(only: list[str]) -> None:
     port = free_port()
     server = start_temporal(port=port)
     try:
@@ -90,6 +98,8 @@ async def main() -> None:
         client = await connect(settings)
         async with build_worker(client, settings, task_queue="record"):
             for name, definition in GRAPHS.items():
+                if only and name not in only:
+                    continue
                 plan = compile_definition(definition, REGISTRY)
                 handle = await start_graph(client, plan, {"n": 20}, task_queue="record",
                                            execution_id=f"{name}-{uuid.uuid4().hex[:6]}")
@@ -112,4 +122,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--strip"]:
         strip_recorded()  # histories recorded before stack traces were dropped
     else:
-        asyncio.run(main())
+        asyncio.run(main(sys.argv[1:]))  # names: record only those graphs

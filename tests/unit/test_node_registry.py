@@ -14,7 +14,7 @@ from workflows.registry import REGISTRY
 def test_every_activity_type_has_a_handler_and_only_those():
     activity_types = {name for name, t in REGISTRY.items() if t.kind == "activity"}
     assert set(HANDLERS) == activity_types
-    assert {name for name, t in REGISTRY.items() if t.kind == "workflow"} == {"delay", "sub_workflow", "approval"}
+    assert {name for name, t in REGISTRY.items() if t.kind == "workflow"} == {"delay", "sub_workflow", "approval", "for_each"}
 
 
 def test_the_worker_registers_one_activity_per_activity_type():

@@ -53,7 +53,7 @@ def renamed(history: dict) -> dict:
 async def test_node_starts_name_the_task_that_scheduled_each_node(path: Path):
     raw = renamed(json.loads(path.read_text()))
     assert any(e.get("userMetadata", {}).get("summary") == RENAMED for e in raw["events"])
-    history = WorkflowHistory.from_json(path.stem, json.dumps(raw))
+    history = WorkflowHistory.from_json(_recorded_id(raw) or path.stem, json.dumps(raw))
     capture = _Capture()
     replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
                         workflow_runner=workflow_runner(), interceptors=[capture])
@@ -68,6 +68,10 @@ async def test_node_starts_name_the_task_that_scheduled_each_node(path: Path):
         local = local_activity(event)  # a pure node: its marker, in the task that ran it
         if local is not None and local.is_node:
             scheduled.setdefault(local.node_id, event.marker_recorded_event_attributes.workflow_task_completed_event_id)
+        if event.HasField("start_child_workflow_execution_initiated_event_attributes"):  # for_each batches
+            attrs = event.start_child_workflow_execution_initiated_event_attributes
+            node_id = attrs.workflow_id.split(".")[1]
+            scheduled.setdefault(node_id, attrs.workflow_task_completed_event_id)
     assert starts and set(starts) == set(scheduled)
     assert {nid: reset_point(history.events, task) for nid, task in starts.items()} == scheduled
 
@@ -76,3 +80,13 @@ def test_no_point_past_the_history():
     history = WorkflowHistory.from_json("h", HISTORIES[0].read_text())
     last = history.events[-1].event_id
     assert reset_point(history.events, last) is None
+
+
+def _recorded_id(history: dict) -> str | None:
+    """The workflow id the history ran under, from its child workflows' ids
+    (`<workflow id>.<node id>...`), which replay compares."""
+    for event in history["events"]:
+        started = event.get("startChildWorkflowExecutionInitiatedEventAttributes")
+        if started:
+            return started["workflowId"].split(".", 1)[0]
+    return None

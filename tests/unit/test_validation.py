@@ -420,8 +420,8 @@ def test_duplicate_id_message_points_at_first_use():
 
 def test_unknown_type_message_lists_known_types_when_none_is_close():
     msg = messages(graph([node("a", "teleport", {})]))[("unknown_node_type", "$.nodes[0].type")]
-    assert msg == ("unknown node type `teleport` (known: approval, compliance_scan, condition, delay, http_request, llm, "
-                   "shell, sub_workflow, transform)")
+    assert msg == ("unknown node type `teleport` (known: approval, compliance_scan, condition, delay, for_each, "
+                   "http_request, llm, notify, shell, sql, sub_workflow, transform)")
 
 
 def test_edge_messages():
