@@ -48,6 +48,7 @@ ROUTES = [
     Route("POST", "/api/v1/auth/api-keys", None, 201, needs="none", body={"name": "ci", "scopes": ["read"]},
           by_key=403),
     Route("GET", "/api/v1/auth/api-keys", None, 200, needs="key", listing=True),
+    Route("GET", "/api/v1/monitoring/stats", "read", 200, needs="none"),
     Route("DELETE", "/api/v1/auth/api-keys/{key}", None, 204, needs="key"),
 ]
 KEYS = "/api/v1/auth/api-keys"
