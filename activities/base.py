@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import node_metrics
 from activities.attempt import Attempt, MaskedSecrets
 from core import expression_threads
 from core.settings import Settings, get_settings
@@ -105,6 +106,10 @@ Handler = Callable[[Any, NodeCall, ActivityDeps], Awaitable[Any]]
 def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> Callable:
     @activity.defn(name=node_type.activity_name)
     async def run_node(call: NodeCall) -> NodeOutcome:
+        with node_metrics.observed(node_type.name):
+            return await attempt_node(call)
+
+    async def attempt_node(call: NodeCall) -> NodeOutcome:
         attempt = Attempt.begin()
         heartbeat = asyncio.create_task(_heartbeat())
         secrets = Secrets()

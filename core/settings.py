@@ -91,6 +91,9 @@ class Settings(BaseSettings):
 
     # The worker
     worker_max_concurrent_activities: int = 100
+    # host:port of the worker's Prometheus endpoint (the Temporal SDK's exporter,
+    # node metrics included: worker/metrics.py); unset: no metrics endpoint.
+    worker_metrics_address: str | None = None
 
     @field_validator("env_secret_grants")
     @classmethod
