@@ -22,7 +22,7 @@ from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.routes import secrets
 from api.routes import hooks, webhooks
-from api.routes import metrics, monitoring
+from api.routes import metrics, monitoring, users
 from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
@@ -88,6 +88,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(hooks.router, responses=ERROR_RESPONSES)
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
     app.include_router(monitoring.router, responses=ERROR_RESPONSES)
+    app.include_router(users.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 
