@@ -16,6 +16,7 @@ from api import reconciler
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware, PlatformCounts
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
+from api.request_id import RequestIdMiddleware
 from api.query_params import known_query_parameters
 from api.routes import api_keys, auth, executions, health, workflows
 from api.routes import approvals, schedules
@@ -75,7 +76,8 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     # Last added runs first: the audit log also sees requests rejected for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware)
-    app.add_middleware(MetricsMiddleware)  # outermost: times everything, 413s included
+    app.add_middleware(MetricsMiddleware)  # times everything, 413s included
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request has its id
     for module in (health, auth, api_keys, workflows, executions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(approvals.router, responses=ERROR_RESPONSES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Literal
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -88,6 +89,10 @@ class Settings(BaseSettings):
     # serve admins and operator (CLI) runs, and the roles granted here:
     # {"DEMO": ["role:ops"]}. The API and the worker need the same value.
     env_secret_grants: dict[str, list[str]] = Field(default_factory=dict)
+
+    # Logs (core/logs.py): unset format = json in production, text in development.
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = "INFO"
 
     # The worker
     worker_max_concurrent_activities: int = 100

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 
+from core import logs
 from core.settings import get_settings
 from core.temporal import connect
 from worker.app import build_worker
@@ -15,8 +16,8 @@ log = logging.getLogger("worker")
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
+    logs.configure(settings, "worker")
     client = await connect(settings, runtime=worker_runtime(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

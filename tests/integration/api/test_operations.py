@@ -139,3 +139,11 @@ async def test_monitoring_stats_refuses_bad_input(api, make_user):
                  422)
     assert_error(await api.get("/api/v1/monitoring/stats", params={"owner": "x"}, headers=headers),
                  422)
+
+
+async def test_every_answer_names_its_request_id(api):
+    given = await api.get("/health/live", headers={"X-Request-ID": "trace-42.a"})
+    assert given.headers["x-request-id"] == "trace-42.a"
+    made = await api.get("/health/live", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
+    assert re.fullmatch(r"[0-9a-f]{32}", (await api.get("/no/such")).headers["x-request-id"])
