@@ -12,7 +12,7 @@ from api import build_info, dependencies
 from api.deps import StateDep
 from api.errors import ApiError
 from api.schemas.common import Health
-from api.schemas.health import DependencyPublic, DependenciesPublic, VersionPublic
+from api.schemas.health import DependencyPublic, DependenciesPublic, PlatformVersion
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -44,9 +44,9 @@ async def dependencies_status(state: StateDep) -> DependenciesPublic:
                               dependencies={n: DependencyPublic(**vars(p)) for n, p in probes.items()})
 
 
-@router.get("/version", response_model=VersionPublic)
-async def version(state: StateDep) -> VersionPublic:
-    return VersionPublic(version=build_info.version(), git_revision=build_info.git_revision(),
+@router.get("/version", response_model=PlatformVersion)
+async def version(state: StateDep) -> PlatformVersion:
+    return PlatformVersion(version=build_info.version(), git_revision=build_info.git_revision(),
                          migration_head=build_info.migration_head(),
                          database_revision=await _database_revision(state),
                          temporal_server_version=await _temporal_version(state))

@@ -19,7 +19,7 @@ class DependenciesPublic(BaseModel):
     dependencies: dict[str, DependencyPublic]
 
 
-class VersionPublic(BaseModel):
+class PlatformVersion(BaseModel):
     version: str
     git_revision: str | None
     migration_head: str | None = Field(description="the newest migration this code ships")
