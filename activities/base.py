@@ -22,11 +22,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from activities import node_metrics
 from activities.attempt import Attempt, MaskedSecrets
-from core import expression_threads
+from core import expression_threads, logs
 from core.settings import Settings, get_settings
+from core.temporal import execution_id_of
 from credentials.access import SecretUnavailable
 from credentials.names import host_allowed
 from credentials.resolver import Resolved, SecretResolver
@@ -105,6 +107,12 @@ Handler = Callable[[Any, NodeCall, ActivityDeps], Awaitable[Any]]
 def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> Callable:
     @activity.defn(name=node_type.activity_name)
     async def run_node(call: NodeCall) -> NodeOutcome:
+        info = activity.info()
+        logs.bind(execution_id=execution_id_of(info.workflow_id), node_id=call.node_id)
+        with node_metrics.observed(node_type.name):
+            return await attempt_node(call)
+
+    async def attempt_node(call: NodeCall) -> NodeOutcome:
         attempt = Attempt.begin()
         # A local activity has no heartbeat: its workflow task is its liveness.
         heartbeat = asyncio.create_task(_heartbeat()) if not activity.info().is_local else None
@@ -113,10 +121,16 @@ def node_activity(node_type: NodeType, handler: Handler, deps: ActivityDeps) -> 
             secrets = Secrets(await _resolve_secrets(node_type, deps, call))
             output = await _run(node_type, handler, deps, call, secrets, attempt)
         except NodeError as err:
+            message = secrets.scrub(err.message)
+            # An expected failure (the node's own error): one line here, and BENIGN so
+            # the SDK does not log each attempt again as a WARNING with a traceback.
+            log.info("node %s (%s) attempt %d failed: %s: %r%s", call.node_id, node_type.name,
+                     activity.info().attempt, err.code, message, " (retryable)" if err.retryable else "")
             raise ApplicationError(
-                secrets.scrub(err.message), attempt.details(), type=err.code,
+                message, attempt.details(), type=err.code,
                 non_retryable=not err.retryable,
                 next_retry_delay=_seconds(err.retry_after_s),
+                category=ApplicationErrorCategory.BENIGN,
             ) from None
         except Exception as err:  # noqa: BLE001 - unexpected: maybe transient, so retried
             # Only the type goes to history: an arbitrary message may quote

@@ -9,6 +9,7 @@ import uvicorn
 
 from api.app import create_app
 from api.settings import get_api_settings
+from core import logs
 from core.keys import KeyProblem
 
 _TOKEN = re.compile(r"(token=|/hooks/)[^&/?\s\"']+")
@@ -28,14 +29,14 @@ class RedactTokens(logging.Filter):
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_api_settings()
+    logs.configure(settings, "api")
     try:
         app = create_app(settings)
     except KeyProblem as err:  # a missing or weak key: say which, not a traceback
         raise SystemExit(f"the API cannot start: {err}") from None
     config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port,
-                            log_level="info", access_log=False)
+                            log_level="info", access_log=False, log_config=None)  # our handler
     # After Config: it (re)configures uvicorn's loggers.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).addFilter(RedactTokens())

@@ -14,7 +14,9 @@ from temporalio.client import Client
 
 from api import reconciler
 from api.errors import install_error_handlers
+from api.metrics import MetricsMiddleware, PlatformCounts
 from api.middleware import AuditMiddleware, BodyLimitMiddleware
+from api.request_id import RequestIdMiddleware
 from api.query_params import known_query_parameters
 from api.routes import api_keys, auth, executions, health, workflows
 from api.routes import approvals, schedules
@@ -22,6 +24,7 @@ from api.routes import debug, reruns, reset, ws
 from api.routes import secrets
 from api.routes import hooks, webhooks
 from api.routes import compliance, compliance_policies
+from api.routes import metrics, monitoring, users
 from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
@@ -54,7 +57,8 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
         engine = make_engine(settings.database_url)
         state = AppState(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
                          temporal=temporal_client or await connect(settings, lazy=True),
-                         tokens=tokens, throttle=AuthThrottle.from_settings(settings))
+                         tokens=tokens, throttle=AuthThrottle.from_settings(settings),
+                         platform_counts=PlatformCounts(settings.metrics_counts_max_age_s))
         app.state.agentic = state
         await bootstrap_admin(state)
         if reconcile:
@@ -75,6 +79,8 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     # Last added runs first: the audit log also sees requests rejected for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(MetricsMiddleware)  # times everything, 413s included
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request has its id
     for module in (health, auth, api_keys, workflows, executions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(approvals.router, responses=ERROR_RESPONSES)
@@ -87,6 +93,9 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(hooks.router, responses=ERROR_RESPONSES)
     app.include_router(compliance.router, responses=ERROR_RESPONSES)
     app.include_router(compliance_policies.router, responses=ERROR_RESPONSES)
+    app.include_router(metrics.router, responses=ERROR_RESPONSES)
+    app.include_router(monitoring.router, responses=ERROR_RESPONSES)
+    app.include_router(users.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

@@ -14,6 +14,7 @@ from api import api_keys
 from api.errors import ApiError
 from api.security import SCOPES, InvalidToken, TokenCodec, allowed_scopes
 from api.state import AppState
+from core import logs
 from core.db.models import User
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
@@ -99,6 +100,7 @@ async def current_principal(
         raise _unauthorized("invalid, expired or revoked token or API key", security_scopes)
     # The audit middleware reads who acted from the request scope.
     request.scope["agentic.actor"] = (principal.user.id, principal.user.username)
+    logs.bind(user_id=principal.user.id)  # the request's log records name who acted
     missing = [s for s in security_scopes.scopes if s not in principal.scopes]
     if missing:
         raise ApiError(403, "insufficient_scope", f"the token lacks scope(s): {', '.join(missing)}",

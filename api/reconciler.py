@@ -1,6 +1,8 @@
 """Keeps rows and Temporal in agreement after crashes: starts (idempotently)
 every pending row a crash left between its commit and its start, and closes
-rows whose run closed without recording itself."""
+rows whose run closed without recording itself. Every API process runs the
+loop, but a round runs in one process at a time: it holds a PostgreSQL
+advisory lock (released with its connection if the process dies)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError
@@ -21,6 +23,8 @@ from core.temporal import EXECUTION_PREFIX, execution_id_of
 from workflows.graph_workflow import WORKFLOW_NAME
 
 log = logging.getLogger(__name__)
+# pg advisory lock key of the reconciler's round: any fixed bigint, the same in every API process.
+RECONCILER_LOCK = 0x61676E7463_01  # "agntc", 1
 
 _CLOSED_STATUS = {
     WorkflowExecutionStatus.COMPLETED: "succeeded", WorkflowExecutionStatus.FAILED: "failed",
@@ -73,14 +77,29 @@ async def sweep_closed(sessions: async_sessionmaker[AsyncSession], client: Clien
     return fixed
 
 
+async def round_as_leader(sessions: async_sessionmaker[AsyncSession], client: Client,
+                          settings: ApiSettings, since: datetime) -> datetime | None:
+    """One round (starts, then the sweep) if no other process is in one; the
+    next sweep's `since`, or None when another process holds the round's lock."""
+    async with sessions() as lock_session:
+        conn = await lock_session.connection()
+        if not await conn.scalar(select(func.pg_try_advisory_lock(RECONCILER_LOCK))):
+            return None
+        try:
+            await reconcile_once(sessions, client, settings)
+            swept_at = datetime.now(UTC)
+            await sweep_closed(sessions, client, since)
+            return swept_at - timedelta(minutes=2)  # overlap: visibility lags a little
+        finally:
+            await conn.scalar(select(func.pg_advisory_unlock(RECONCILER_LOCK)))
+            await lock_session.commit()
+
+
 async def reconcile_forever(sessions, temporal, settings: ApiSettings) -> None:
     since = datetime.now(UTC) - timedelta(days=7)  # first round: whatever closed while we were down
     while True:
         try:
-            await reconcile_once(sessions, temporal, settings)
-            swept_at = datetime.now(UTC)
-            await sweep_closed(sessions, temporal, since)
-            since = swept_at - timedelta(minutes=2)  # overlap: visibility lags a little
+            since = await round_as_leader(sessions, temporal, settings, since) or since
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - keep the loop alive; the next round retries

@@ -52,6 +52,11 @@ class ApiSettings(Settings):
     # (within max_body_bytes, which bounds every request).
     webhook_max_body_bytes: int = Field(512 * 1024, ge=1)
 
+    # GET /metrics (api/routes/metrics.py): when set, scrapers send it as a bearer token.
+    metrics_token: str | None = None
+    # The platform gauges (executions, approvals, schedules) are recounted at most this often.
+    metrics_counts_max_age_s: float = Field(10.0, ge=0)
+
     @model_validator(mode="after")
     def _expiry_within_lifetime(self) -> ApiSettings:
         if self.jwt_expiry_minutes > self.jwt_max_lifetime_minutes_effective:

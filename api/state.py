@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.lockout import AccountLocks, LockPolicy
+from api.metrics import PlatformCounts
 from api.security import TokenCodec
 from api.settings import ApiSettings
 from api.throttle import SlidingWindow
@@ -44,6 +45,7 @@ class AppState:
     # Deliveries per webhook id, each under its own per-minute limit (api/routes/hooks.py).
     webhook_deliveries: SlidingWindow = field(default_factory=lambda: SlidingWindow(limit=60))
     background: list[asyncio.Task] = field(default_factory=list)
+    platform_counts: PlatformCounts = field(default_factory=PlatformCounts)  # the /metrics gauges
 
     @functools.cached_property
     def read_sessions(self) -> async_sessionmaker[AsyncSession]:

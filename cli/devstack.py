@@ -23,6 +23,7 @@ TEMPORAL_PORT, TEMPORAL_UI_PORT = 7233, 8233
 # read-only). The dev server's HTTP API and metrics (random ports unless
 # pinned): the HTTP API takes the same state-changing calls as the Web UI.
 TEMPORAL_UI_INNER_PORT, TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT = 8234, 7243, 7244
+WORKER_METRICS_PORT = 9464  # the worker's Prometheus endpoint (worker/metrics.py)
 LOOPBACK_WARNING = ("WARNING: development mode lets nodes reach loopback services (AGENTIC_OUTBOUND_ALLOW_LOOPBACK);"
                     " the platform's own ports stay refused. Never in production.")
 
@@ -92,7 +93,10 @@ def main() -> int:
     env = dict(os.environ)
     env.setdefault("AGENTIC_TEMPORAL_ADDRESS", f"127.0.0.1:{TEMPORAL_PORT}")
     ui_writable = env.get("AGENTIC_TEMPORAL_UI_WRITE", "").lower() in ("1", "true", "yes")
-    inner_ports = [TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT] + ([] if ui_writable else [TEMPORAL_UI_INNER_PORT])
+    env.setdefault("AGENTIC_WORKER_METRICS_ADDRESS", f"127.0.0.1:{WORKER_METRICS_PORT}")
+    worker_metrics_port = int(env["AGENTIC_WORKER_METRICS_ADDRESS"].rsplit(":", 1)[1])
+    inner_ports = [TEMPORAL_HTTP_PORT, TEMPORAL_METRICS_PORT, worker_metrics_port] + (
+        [] if ui_writable else [TEMPORAL_UI_INNER_PORT])
     processes: list[subprocess.Popen] = []
     stopping = False
 
@@ -138,6 +142,8 @@ def main() -> int:
         print(f"  Temporal server   127.0.0.1:{TEMPORAL_PORT}")
         if api_started:
             print(f"  API               http://127.0.0.1:{api_port}  (docs: /docs)")
+            print(f"  API metrics       http://127.0.0.1:{api_port}/metrics  (health: /health/dependencies)")
+        print(f"  worker metrics    http://{env['AGENTIC_WORKER_METRICS_ADDRESS']}/metrics")
         if url:
             print(f"  PostgreSQL        {url}")
         print("  try:  .venv/bin/agentic run examples/parallel.json --input '{\"name\": \"you\"}'")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Literal
 from pathlib import Path
 from typing import Literal
 
@@ -97,8 +98,15 @@ class Settings(BaseSettings):
     # {"DEMO": ["role:ops"]}. The API and the worker need the same value.
     env_secret_grants: dict[str, list[str]] = Field(default_factory=dict)
 
+    # Logs (core/logs.py): unset format = json in production, text in development.
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = "INFO"
+
     # The worker
     worker_max_concurrent_activities: int = 100
+    # host:port of the worker's Prometheus endpoint (the Temporal SDK's exporter,
+    # node metrics included: worker/metrics.py); unset: no metrics endpoint.
+    worker_metrics_address: str | None = None
 
     # Compliance scanning (compliance/): 'regex' (presidio's pattern recognizers
     # and ours, no NLP) or 'spacy' (adds PERSON and LOCATION; the model must be

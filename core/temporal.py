@@ -11,6 +11,7 @@ from temporalio.common import SearchAttributeKey
 from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DefaultFailureConverter, PayloadConverter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
@@ -85,7 +86,7 @@ def unreachable(err: BaseException) -> bool:
     return type(err) is RuntimeError and str(err).startswith("Failed client connect")
 
 
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+async def connect(settings: Settings, *, lazy: bool = False, runtime: Runtime | None = None) -> Client:
     """Local dev server, mTLS or API key, chosen by which settings are present.
     `lazy`: connect on the first call instead of now (the API starts, and
     reports not-ready, while Temporal is down)."""
@@ -104,4 +105,5 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
         tls=tls,
         data_converter=DATA_CONVERTER,
         lazy=lazy,
+        runtime=runtime,  # the worker's carries its metrics exporter (worker/metrics.py)
     )

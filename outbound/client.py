@@ -46,6 +46,7 @@ def platform_endpoints(settings: Settings) -> list[Endpoint]:
         parse_endpoint(settings.temporal_ui_url, "Temporal Web UI"),
         parse_endpoint(settings.database_url or "", PLATFORM_DATABASE, 5432),
         parse_endpoint(settings.public_api_url, "the API"),
+        parse_endpoint(settings.worker_metrics_address or "", "the worker's metrics", 9464),
     ]
     api_port = getattr(settings, "api_port", None)  # known in the API process (ApiSettings)
     if api_port:

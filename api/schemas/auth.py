@@ -24,6 +24,7 @@ class UserPublic(FromRow):
     username: str
     is_admin: bool
     roles: list[str] = Field(default_factory=list, description="what approvers `role:<name>` match")
+    disabled: bool = Field(False, description="a disabled account cannot log in or use any token or key")
     created_at: datetime
 
 

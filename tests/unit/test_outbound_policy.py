@@ -173,6 +173,12 @@ def test_platform_endpoints_come_from_settings():
                      ("metrics.internal", 9090, "refused by AGENTIC_OUTBOUND_DENY")}
 
 
+def test_the_worker_metrics_endpoint_is_refused_to_nodes():
+    settings = Settings(worker_metrics_address="10.1.2.3:9464")
+    assert ("10.1.2.3", 9464, "the worker's metrics") in {(e.host, e.port, e.label)
+                                                            for e in platform_endpoints(settings)}
+
+
 def test_an_embedded_database_on_a_unix_socket_has_no_tcp_endpoint():
     settings = Settings(database_url="postgresql+asyncpg://postgres@/postgres?host=/data/pg")
     assert "PostgreSQL" not in {e.label for e in platform_endpoints(settings)}

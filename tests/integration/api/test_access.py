@@ -48,6 +48,10 @@ ROUTES = [
     Route("POST", "/api/v1/auth/api-keys", None, 201, needs="none", body={"name": "ci", "scopes": ["read"]},
           by_key=403),
     Route("GET", "/api/v1/auth/api-keys", None, 200, needs="key", listing=True),
+    Route("GET", "/api/v1/monitoring/stats", "read", 200, needs="none"),
+    Route("GET", "/api/v1/auth/users", "admin", 200, needs="none", admin_only=True),
+    # Disabling is in test_users.py: here it would end the owner's account for the routes after it.
+    Route("POST", "/api/v1/auth/users/{user}/enable", "admin", 200, needs="none", admin_only=True),
     Route("DELETE", "/api/v1/auth/api-keys/{key}", None, 204, needs="key"),
 ]
 KEYS = "/api/v1/auth/api-keys"
