@@ -44,6 +44,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     tokens = token_codec(settings)
     keyring(settings)  # the master key of the secrets store
     signatures.configure_from(settings)  # what the API hands Temporal is signed
+    settings.payload_keyring()  # the payload codec's keys (core/payload_keys.py)
     policy_from_settings(settings)  # the egress policy saved URLs are judged by: a bad OUTBOUND_* stops the start
 
     @contextlib.asynccontextmanager

@@ -89,6 +89,13 @@ class Settings(BaseSettings):
     # {"DEMO": ["role:ops"]}. The API and the worker need the same value.
     env_secret_grants: dict[str, list[str]] = Field(default_factory=dict)
 
+    # The payload codec (core/payload_codec.py): what reaches Temporal is
+    # AES-256-GCM ciphertext. Keys: JSON list of "<id>:<base64 of 32 bytes>",
+    # the current key first, retired keys after it (they still decrypt);
+    # unset: generated under data_dir, never in production.
+    payload_encryption: bool = True
+    payload_keys: list[str] = Field(default_factory=list, description="'<id>:<base64 key>', current first")
+
     # The worker
     worker_max_concurrent_activities: int = 100
 
@@ -112,6 +119,15 @@ class Settings(BaseSettings):
 
         return installation_key("AGENTIC_SIGNING_KEY", self.signing_key, data_dir=self.data_dir,
                                 production=self.is_production)
+
+    def payload_keyring(self):
+        """The codec's keys, or None with encryption off. Raises
+        core.keys.KeyProblem for a missing (production) or malformed key."""
+        from core.payload_keys import payload_keys
+
+        if not self.payload_encryption:
+            return None
+        return payload_keys(self.payload_keys, data_dir=self.data_dir, production=self.is_production)
 
 
 @functools.cache
