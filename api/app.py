@@ -21,6 +21,8 @@ from api.routes import approvals, schedules
 from api.routes import debug, reruns, reset, ws
 from api.routes import secrets
 from api.routes import hooks, webhooks
+from api.routes import codec
+from api.codec_cors import CodecCorsMiddleware, origin_of
 from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
@@ -73,6 +75,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     # Last added runs first: the audit log also sees requests rejected for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(CodecCorsMiddleware, ui_origin=origin_of(settings.temporal_ui_url))
     for module in (health, auth, api_keys, workflows, executions):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(approvals.router, responses=ERROR_RESPONSES)
@@ -83,6 +86,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(secrets.router, responses=ERROR_RESPONSES)
     app.include_router(webhooks.router, responses=ERROR_RESPONSES)
     app.include_router(hooks.router, responses=ERROR_RESPONSES)
+    app.include_router(codec.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

@@ -38,7 +38,11 @@ class PayloadUndecryptable(ValueError):
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: PayloadKeys) -> None:
+    """`encrypt=False`: encryption turned off, but runs sealed earlier stay
+    readable while their keys are configured (new payloads go out as they are)."""
+
+    def __init__(self, keys: PayloadKeys, *, encrypt: bool = True) -> None:
+        self._encrypt = encrypt
         self._current = keys.current
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.by_id.items()}
 
@@ -47,7 +51,7 @@ class EncryptionCodec(PayloadCodec):
         return self._current
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return [self.encrypt(p) for p in payloads]
+        return [self.encrypt(p) for p in payloads] if self._encrypt else list(payloads)
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [self.decrypt(p) for p in payloads]

@@ -121,12 +121,14 @@ class Settings(BaseSettings):
                                 production=self.is_production)
 
     def payload_keyring(self):
-        """The codec's keys, or None with encryption off. Raises
-        core.keys.KeyProblem for a missing (production) or malformed key."""
-        from core.payload_keys import payload_keys
+        """The codec's keys: required with encryption on (generated outside
+        production); with it off, the configured ones still decrypt old runs,
+        and None when there are none. Raises core.keys.KeyProblem for a
+        missing (production) or malformed key."""
+        from core.payload_keys import parse_keys, payload_keys
 
         if not self.payload_encryption:
-            return None
+            return parse_keys(self.payload_keys) if self.payload_keys else None
         return payload_keys(self.payload_keys, data_dir=self.data_dir, production=self.is_production)
 
 

@@ -54,12 +54,13 @@ DATA_CONVERTER = dataclasses.replace(pydantic_data_converter, failure_converter_
 def data_converter(settings: Settings) -> DataConverter:
     """The one converter of every process (API, worker, CLI, debugger,
     replayers): DATA_CONVERTER plus the encryption codec when
-    AGENTIC_PAYLOAD_ENCRYPTION is on (core/payload_codec.py). Raises
+    AGENTIC_PAYLOAD_ENCRYPTION is on (core/payload_codec.py), or a codec that
+    only decrypts when it is off but keys are still configured. Raises
     core.keys.KeyProblem when encryption is on and no usable key is configured."""
     keys = settings.payload_keyring()
     if keys is None:
         return DATA_CONVERTER
-    return dataclasses.replace(DATA_CONVERTER, payload_codec=EncryptionCodec(keys))
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=EncryptionCodec(keys, encrypt=settings.payload_encryption))
 
 
 EXECUTION_PREFIX = "exec-"  # Temporal workflow id = this + the platform's execution id

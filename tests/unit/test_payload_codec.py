@@ -109,6 +109,14 @@ def test_production_takes_configured_keys_and_encryption_can_be_off(tmp_path):
     assert data_converter(off) is DATA_CONVERTER and off.payload_keyring() is None
 
 
+async def test_turned_off_with_keys_kept_old_payloads_still_decode_and_new_ones_are_plain(tmp_path):
+    [old] = await data_converter(Settings(data_dir=str(tmp_path), payload_keys=[key("k1", 1)])).encode(["x"])
+    off = data_converter(Settings(data_dir=str(tmp_path), payload_encryption=False, payload_keys=[key("k1", 1)]))
+    assert await off.decode([old]) == ["x"]
+    [new] = await off.encode(["y"])
+    assert new.metadata["encoding"] == b"json/plain"
+
+
 def test_development_generates_one_key_per_installation(tmp_path):
     first = payload_keys([], data_dir=tmp_path, production=False)
     again = payload_keys([], data_dir=tmp_path, production=False)
@@ -150,3 +158,43 @@ async def test_decode_message_decodes_every_payload_of_a_history_event():
     assert DATA_CONVERTER.payload_converter.from_payloads(list(details)) == [{"err": PLANTED}]
     nested = failure.cause.application_failure_info.details.payloads
     assert DATA_CONVERTER.payload_converter.from_payloads(list(nested)) == ["cause"]
+
+
+def test_make_run_points_the_web_ui_at_the_gate_or_the_api():
+    from cli.devstack import ui_codec_endpoint
+
+    assert ui_codec_endpoint({}, 8000, ui_writable=False) == "http://127.0.0.1:8233/codec"
+    assert ui_codec_endpoint({}, 8001, ui_writable=True) == "http://127.0.0.1:8001/api/v1/codec"
+    assert ui_codec_endpoint({"AGENTIC_PAYLOAD_ENCRYPTION": "false"}, 8000, ui_writable=False) is None
+
+
+def test_the_cli_refuses_a_production_run_without_payload_keys(monkeypatch, tmp_path, capsys):
+    from cli.main import run
+    from core.settings import get_settings
+
+    monkeypatch.setenv("AGENTIC_ENVIRONMENT", "production")
+    monkeypatch.setenv("AGENTIC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("AGENTIC_SIGNING_KEY", "s" * 8 + base64.b64encode(os.urandom(32)).decode())
+    monkeypatch.delenv("AGENTIC_PAYLOAD_KEYS", raising=False)
+    get_settings.cache_clear()
+    try:
+        code = run(["run", "examples/parallel.json", "--input", '{"name": "x"}'])
+    finally:
+        get_settings.cache_clear()
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "AGENTIC_PAYLOAD_KEYS must be set in production" in err and "cannot reach Temporal" not in err
+
+
+def test_the_api_refuses_to_start_in_production_without_payload_keys(tmp_path):
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    def strong() -> str:
+        return base64.b64encode(os.urandom(36)).decode()
+
+    settings = ApiSettings(environment="production", data_dir=str(tmp_path), database_url="postgresql+asyncpg://x/y",
+                           jwt_secret=strong(), secrets_master_key=strong(), signing_key=strong())
+    with pytest.raises(KeyProblem, match="AGENTIC_PAYLOAD_KEYS"):
+        create_app(settings)
+    create_app(settings.model_copy(update={"payload_keys": [key("prod", 6)]}))  # with a key it starts
