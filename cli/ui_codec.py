@@ -37,6 +37,10 @@ class CodecForwarder:
     async def forward(self, request: Request) -> Response:
         if request.method != "POST":
             return _error(405, "method_not_allowed", "the codec takes POST")
+        # JSON only: another site's page can send a form or text/plain POST here
+        # without a CORS preflight, never an application/json one.
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return _error(415, "unsupported_media_type", "the codec takes application/json")
         body = await request.body()
         own = request.headers.get("authorization")
         response = await self._post(request.url.path, body, own or await self._credential())

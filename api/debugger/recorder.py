@@ -29,7 +29,6 @@ from temporalio.worker import (
     WorkflowInboundInterceptor, WorkflowInterceptorClassInput, WorkflowOutboundInterceptor,
 )
 
-from core.temporal import DATA_CONVERTER
 from workflows.graph_workflow import GraphWorkflow
 from workflows.plan import TERMINAL_STATES
 from workflows.runner import workflow_runner
@@ -126,8 +125,7 @@ def _recording_interceptor(rec: Recording) -> Interceptor:
     return RecordingInterceptor()
 
 
-async def replay(history: WorkflowHistory, run_id: str = "", *,
-                 data_converter: DataConverter = DATA_CONVERTER) -> Recording:
+async def replay(history: WorkflowHistory, run_id: str, *, data_converter: DataConverter) -> Recording:
     """Replays `history`; raises if it no longer replays on this interpreter.
     `data_converter`: the client's (core/temporal.py `data_converter`), whose
     codec decrypts the history's payloads (plaintext ones pass through)."""

@@ -130,6 +130,9 @@ async def test_the_ui_gate_forwards_the_codec_with_the_operator_s_credential(app
         decoded = await ui.post("/codec/decode", json=body)
         assert decoded.status_code == 200, decoded.text
         assert value in base64.b64decode(decoded.json()["payloads"][0]["data"]).decode()
+        # Only JSON: another site's page may POST text/plain without a preflight.
+        text = await ui.post("/codec/decode", content=b'{"payloads": []}', headers={"content-type": "text/plain"})
+        assert_error(text, 415, "unsupported_media_type")
         # A credential the browser sends is the one used: a user's is refused.
         assert_error(await ui.post("/codec/decode", json=body, headers=headers), 403, "insufficient_scope")
     async with gate({}) as ui:  # no operator credential: the UI shows payloads as stored
