@@ -25,6 +25,8 @@ from api.routes import secrets
 from api.routes import hooks, webhooks
 from api.routes import compliance, compliance_policies
 from api.routes import metrics, monitoring, users
+from api.routes import codec
+from api.codec_cors import CodecCorsMiddleware, origin_of
 from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
@@ -49,6 +51,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     tokens = token_codec(settings)
     keyring(settings)  # the master key of the secrets store
     signatures.configure_from(settings)  # what the API hands Temporal is signed
+    settings.payload_keyring()  # the payload codec's keys (core/payload_keys.py)
     policy_from_settings(settings)  # the egress policy saved URLs are judged by: a bad OUTBOUND_* stops the start
     scanner(settings)  # the compliance analyzer, built once: a configured spaCy model missing stops the start
 
@@ -79,6 +82,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     # Last added runs first: the audit log also sees requests rejected for size.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(CodecCorsMiddleware, ui_origin=origin_of(settings.temporal_ui_url))
     app.add_middleware(MetricsMiddleware)  # times everything, 413s included
     app.add_middleware(RequestIdMiddleware)  # outermost: every log line of a request has its id
     for module in (health, auth, api_keys, workflows, executions):
@@ -96,6 +100,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(metrics.router, responses=ERROR_RESPONSES)
     app.include_router(monitoring.router, responses=ERROR_RESPONSES)
     app.include_router(users.router, responses=ERROR_RESPONSES)
+    app.include_router(codec.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 

@@ -58,7 +58,7 @@ def free_port() -> int:
 
 def start_temporal(*, port: int, ui_port: int | None = None, db_file: Path | None = None,
                    log_file: Path | None = None, http_port: int | None = None,
-                   metrics_port: int | None = None) -> subprocess.Popen:
+                   metrics_port: int | None = None, ui_codec_endpoint: str | None = None) -> subprocess.Popen:
     """`ui_port=None` runs headless; `db_file=None` keeps state in memory.
     The dev server also opens an HTTP API and a metrics port, on random ports
     unless given: pin them to tell the egress policy (AGENTIC_OUTBOUND_DENY)."""
@@ -69,6 +69,8 @@ def start_temporal(*, port: int, ui_port: int | None = None, db_file: Path | Non
     if metrics_port:
         args += ["--metrics-port", str(metrics_port)]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if ui_port and ui_codec_endpoint:  # the UI decodes payloads through it (docs/compliance.md)
+        args += ["--ui-codec-endpoint", ui_codec_endpoint]
     if http_port:
         args += ["--http-port", str(http_port)]
     if metrics_port:

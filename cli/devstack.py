@@ -61,6 +61,17 @@ def _egress_env(env: dict[str, str], api_port: int, inner_ports: list[int]) -> N
         env.setdefault("AGENTIC_OUTBOUND_ALLOW_LOOPBACK", "true")
 
 
+def ui_codec_endpoint(env: dict[str, str], api_port: int, ui_writable: bool) -> str | None:
+    """Where the Web UI asks to decode payloads: the read-only gate, which
+    forwards to the API with the operator's credential (cli/ui_codec.py), or,
+    with the UI served directly, the API itself. None with encryption off."""
+    if env.get("AGENTIC_PAYLOAD_ENCRYPTION", "true").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    if ui_writable:
+        return f"http://127.0.0.1:{api_port}/api/v1/codec"
+    return f"http://127.0.0.1:{TEMPORAL_UI_PORT}/codec"
+
+
 def _loopback_allowed(env: dict[str, str]) -> bool:
     return env.get("AGENTIC_OUTBOUND_ALLOW_LOOPBACK", "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -120,10 +131,12 @@ def main() -> int:
         processes.append(start_temporal(
             port=TEMPORAL_PORT, ui_port=TEMPORAL_UI_PORT if ui_writable else TEMPORAL_UI_INNER_PORT,
             http_port=TEMPORAL_HTTP_PORT, metrics_port=TEMPORAL_METRICS_PORT,
-            db_file=DATA / "temporal.db", log_file=DATA / "temporal.log"))
+            db_file=DATA / "temporal.db", log_file=DATA / "temporal.log",
+            ui_codec_endpoint=ui_codec_endpoint(env, api_port, ui_writable)))
         if not ui_writable:
             processes.append(_spawn("ui-gate", [sys.executable, "-m", "cli.ui_gate", "--port", str(TEMPORAL_UI_PORT),
-                                                "--upstream", f"http://127.0.0.1:{TEMPORAL_UI_INNER_PORT}"], env))
+                                                "--upstream", f"http://127.0.0.1:{TEMPORAL_UI_INNER_PORT}",
+                                                "--codec-api", f"http://127.0.0.1:{api_port}"], env))
             wait_for_port(TEMPORAL_UI_PORT, processes[-1])
         url = _database_url(env)
         if url:
@@ -146,6 +159,9 @@ def main() -> int:
         print(f"  worker metrics    http://{env['AGENTIC_WORKER_METRICS_ADDRESS']}/metrics")
         if url:
             print(f"  PostgreSQL        {url}")
+        if settings.payload_encryption:
+            print("  payloads          encrypted before Temporal (key: AGENTIC_PAYLOAD_KEYS or .data/keys/); "
+                  "the Web UI decodes them with AGENTIC_ADMIN_PASSWORD or AGENTIC_UI_CODEC_API_KEY set")
         print("  try:  .venv/bin/agentic run examples/parallel.json --input '{\"name\": \"you\"}'")
         if _loopback_allowed(env):
             print("  egress            loopback allowed (development), the stack's own ports refused")

@@ -49,6 +49,7 @@ async def cmd_run(args) -> int:
     inputs = run_inputs(args.input, args.input_file)
     settings = get_settings()
     signatures.configure_from(settings)  # the worker runs only signed launches
+    settings.payload_keyring()  # a missing or bad payload key says so, not "cannot reach Temporal"
     try:
         plan = compile_definition(load_document(args.target), REGISTRY,
                                   output_cap_bytes=settings.node_output_cap_bytes)

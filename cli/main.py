@@ -12,6 +12,7 @@ from pathlib import Path
 from cli import remote
 from cli.api_client import ApiClient, ApiFailure
 from cli.inputs import UsageError
+from core.keys import KeyProblem
 
 LOCAL_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -125,7 +126,7 @@ def run(argv: list[str] | None = None) -> int:
         return _dispatch(args)
     except KeyboardInterrupt:
         return 130
-    except UsageError as err:
+    except (UsageError, KeyProblem) as err:  # KeyProblem: a missing or bad key (payloads, signing)
         print(f"error: {err}", file=sys.stderr)
         return 2
     except ApiFailure as failure:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 MIN_KEY_LENGTH = 32
@@ -43,10 +44,11 @@ def installation_key(name: str, configured: str | None, *, data_dir: str | Path,
         raise KeyProblem(f"{name} must be set in production (a random value of at least "
                         f"{MIN_KEY_LENGTH} characters, the same for every process)")
     path = Path(data_dir) / "keys" / name.lower()
-    return check_key(name, _read_or_create(path))
+    return check_key(name, read_or_create(path, lambda: secrets.token_urlsafe(48)))
 
 
-def _read_or_create(path: Path) -> str:
+def read_or_create(path: Path, generate: Callable[[], str]) -> str:
+    """The file's content, or `generate()` written there first (mode 0600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: two processes starting at once agree on the first key written.
@@ -58,7 +60,7 @@ def _read_or_create(path: Path) -> str:
                 return value
             time.sleep(0.02)
         raise KeyProblem(f"key file {path} is empty") from None
-    value = secrets.token_urlsafe(48)
+    value = generate()
     with os.fdopen(fd, "w") as handle:
         handle.write(value + "\n")
     return value

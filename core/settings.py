@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = "INFO"
 
+    # The payload codec (core/payload_codec.py): what reaches Temporal is
+    # AES-256-GCM ciphertext. Keys: JSON list of "<id>:<base64 of 32 bytes>",
+    # the current key first, retired keys after it (they still decrypt);
+    # unset: generated under data_dir, never in production.
+    payload_encryption: bool = True
+    payload_keys: list[str] = Field(default_factory=list, description="'<id>:<base64 key>', current first")
+
     # The worker
     worker_max_concurrent_activities: int = 100
     # host:port of the worker's Prometheus endpoint (the Temporal SDK's exporter,
@@ -152,6 +159,17 @@ class Settings(BaseSettings):
 
         return installation_key("AGENTIC_SIGNING_KEY", self.signing_key, data_dir=self.data_dir,
                                 production=self.is_production)
+
+    def payload_keyring(self):
+        """The codec's keys: required with encryption on (generated outside
+        production); with it off, the configured ones still decrypt old runs,
+        and None when there are none. Raises core.keys.KeyProblem for a
+        missing (production) or malformed key."""
+        from core.payload_keys import parse_keys, payload_keys
+
+        if not self.payload_encryption:
+            return parse_keys(self.payload_keys) if self.payload_keys else None
+        return payload_keys(self.payload_keys, data_dir=self.data_dir, production=self.is_production)
 
 
 @functools.cache

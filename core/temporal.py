@@ -10,10 +10,11 @@ from temporalio.client import Client, TLSConfig
 from temporalio.common import SearchAttributeKey
 from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DefaultFailureConverter, PayloadConverter
+from temporalio.converter import DataConverter, DefaultFailureConverter, PayloadConverter
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
+from core.payload_codec import EncryptionCodec
 from core.settings import Settings
 from workflows.failures import RunFailed
 
@@ -46,8 +47,21 @@ class FailureConverter(DefaultFailureConverter):
             failure.stack_trace = ""
 
 
-# Every process (API, worker, CLI, replayers) uses this one converter.
+# The converter without the codec: how values become payloads. Every process
+# uses it through `data_converter(settings)`, which adds the payload codec.
 DATA_CONVERTER = dataclasses.replace(pydantic_data_converter, failure_converter_class=FailureConverter)
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The one converter of every process (API, worker, CLI, debugger,
+    replayers): DATA_CONVERTER plus the encryption codec when
+    AGENTIC_PAYLOAD_ENCRYPTION is on (core/payload_codec.py), or a codec that
+    only decrypts when it is off but keys are still configured. Raises
+    core.keys.KeyProblem when encryption is on and no usable key is configured."""
+    keys = settings.payload_keyring()
+    if keys is None:
+        return DATA_CONVERTER
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=EncryptionCodec(keys, encrypt=settings.payload_encryption))
 
 
 EXECUTION_PREFIX = "exec-"  # Temporal workflow id = this + the platform's execution id
@@ -103,7 +117,7 @@ async def connect(settings: Settings, *, lazy: bool = False, runtime: Runtime | 
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key,
         tls=tls,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         lazy=lazy,
         runtime=runtime,  # the worker's carries its metrics exporter (worker/metrics.py)
     )

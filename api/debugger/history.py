@@ -12,6 +12,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from core.payload_codec import decode_message
+
 
 def name(event: HistoryEvent) -> str:
     """EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> ActivityTaskScheduled."""
@@ -30,6 +32,7 @@ def ms(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def decode(payloads) -> Any:
+    """A decoded (`fetch`, `decoded`) payload's value."""
     try:
         values = pydantic_data_converter.payload_converter.from_payloads(list(payloads.payloads))
     except Exception:  # noqa: BLE001 - a payload we cannot read is shown as absent
@@ -155,4 +158,16 @@ def _keep(into: dict[str, Any], node_id: str, reported: Any) -> None:
 
 
 async def fetch(client: Client, workflow_id: str, run_id: str | None = None) -> WorkflowHistory:
-    return await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    """The history with its payloads decoded by the client's codec (Temporal
+    holds them encrypted, core/payload_codec.py): what `decode` and `summary`
+    read afterwards with the plain payload converter."""
+    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    for event in history.events:
+        await decoded(client, event)
+    return history
+
+
+async def decoded(client: Client, event: HistoryEvent) -> HistoryEvent:
+    """One event with its payloads decoded in place (and returned)."""
+    await decode_message(event, client.data_converter.payload_codec)
+    return event

@@ -24,7 +24,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import (
     ExecuteWorkflowInput, Interceptor, Replayer, StartActivityInput, StartChildWorkflowInput,
     StartLocalActivityInput,
@@ -134,12 +134,14 @@ def _recording_interceptor(rec: Recording) -> Interceptor:
     return RecordingInterceptor()
 
 
-async def replay(history: WorkflowHistory, run_id: str = "") -> Recording:
-    """Replays `history`; raises if it no longer replays on this interpreter."""
+async def replay(history: WorkflowHistory, run_id: str, *, data_converter: DataConverter) -> Recording:
+    """Replays `history`; raises if it no longer replays on this interpreter.
+    `data_converter`: the client's (core/temporal.py `data_converter`), whose
+    codec decrypts the history's payloads (plaintext ones pass through)."""
     rec = Recording(workflow_id=history.workflow_id, run_id=run_id)
     # The interpreter's own sandbox settings; this package is passed through
     # so the recording outlives the sandbox.
-    replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=[GraphWorkflow], data_converter=data_converter,
                         workflow_runner=workflow_runner("api.debugger"),
                         interceptors=[_recording_interceptor(rec)])
     await replayer.replay_workflow(history)

@@ -17,7 +17,7 @@ MAX_DEPTH = 8
 async def _replay_tree(client: Client, workflow_id: str, run_id: str | None, into: dict[str, Recording],
                        histories: dict[str, Any], depth: int = 0) -> Recording:
     history = await hist.fetch(client, workflow_id, run_id)
-    rec = await replay(history, run_id or "")
+    rec = await replay(history, run_id or "", data_converter=client.data_converter)
     rec.rendered = hist.rendered_configs(history)
     into[workflow_id] = rec
     histories[workflow_id] = history

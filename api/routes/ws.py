@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import owner_or_admin
 from api.debugger.events import EventStream
-from api.debugger.history import name
+from api.debugger.history import decoded, name
 from api.deps import Principal, authenticate
 from api.schemas.common import utc_iso
 from core.db.models import Execution
@@ -89,7 +89,7 @@ async def _pump(websocket: WebSocket, state, row: Execution) -> str | None:
         events = handle.fetch_history_events(wait_new_event=True)
         try:
             async for event in events:
-                for item in stream.feed(event):
+                for item in stream.feed(await decoded(client, event)):
                     await websocket.send_json(item)
                 if stream.final:
                     return stream.final

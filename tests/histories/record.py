@@ -94,7 +94,9 @@ async def main(only: list[str]) -> None:
     port = free_port()
     server = start_temporal(port=port)
     try:
-        settings = Settings(temporal_address=f"127.0.0.1:{port}", shell_enabled=True)
+        # Plaintext on purpose: CI replays these on every machine, which has
+        # its own payload key; the codec passes plaintext through (docs/compliance.md).
+        settings = Settings(temporal_address=f"127.0.0.1:{port}", shell_enabled=True, payload_encryption=False)
         client = await connect(settings)
         async with build_worker(client, settings, task_queue="record"):
             for name, definition in GRAPHS.items():

@@ -11,6 +11,9 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from core.launch import start_graph
+from core.payload_codec import decode_message
+from core.settings import Settings
+from core.temporal import data_converter
 from workflows import signatures
 from workflows.compiler import compile_definition
 from workflows.failures import summary_of
@@ -47,8 +50,13 @@ async def failed_summary(client, task_queue, definition, inputs=None) -> dict:
 
 
 async def history_text(handle) -> str:
-    """The history as JSON plus every payload decoded (payload data is base64 in JSON)."""
-    raw = (await handle.fetch_history()).to_json()
+    """The history as JSON plus every payload decoded: decrypted by the
+    platform's codec (core/payload_codec.py), then its data read (base64 in JSON)."""
+    history = await handle.fetch_history()
+    codec = data_converter(Settings()).payload_codec
+    for event in history.events:
+        await decode_message(event, codec)
+    raw = history.to_json()
     decoded: list[str] = []
 
     def walk(value):

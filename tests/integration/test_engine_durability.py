@@ -12,10 +12,10 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
+from core.temporal import data_converter
 from tests.integration.graphs import graph, launch, node, start
 from worker.app import build_worker
 from workflows.compiler import compile_definition
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def test_delay_is_a_durable_timer_under_time_skipping():
     test_server = Path(sys.executable).with_name("temporal-test-server")
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=str(test_server)
+        data_converter=data_converter(Settings()), test_server_existing_path=str(test_server)
     ) as env:
         plan = compile_definition(graph(
             [node("wait", "delay", {"seconds": "{{ inputs.hours * 3600 }}"}),

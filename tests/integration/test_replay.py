@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from core.settings import Settings
+from core.temporal import data_converter
 from workflows.graph_workflow import GraphWorkflow
 from workflows.runner import workflow_runner
 
@@ -27,7 +28,7 @@ def test_there_are_histories_to_replay():
 async def test_history_replays(path: Path):
     text = path.read_text()
     history = WorkflowHistory.from_json(_recorded_id(text) or path.stem, text)
-    replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=[GraphWorkflow], data_converter=data_converter(Settings()),
                         workflow_runner=workflow_runner())
     await replayer.replay_workflow(history)
 

@@ -17,12 +17,13 @@ from cli.ui_gate import create_gate
 from tests.integration.graphs import graph, node, start
 
 pytestmark = pytest.mark.integration
+CODEC_ENDPOINT = "http://127.0.0.1:8233/codec"  # what make run passes (cli/devstack.py)
 
 
 @pytest.fixture(scope="module")
 def temporal_with_ui():
     port, ui_port = free_port(), free_port()
-    process = start_temporal(port=port, ui_port=ui_port)
+    process = start_temporal(port=port, ui_port=ui_port, ui_codec_endpoint=CODEC_ENDPOINT)
     # The UI dials the frontend once at start and backs off when it was early.
     for _ in range(200):
         if httpx.get(f"http://127.0.0.1:{ui_port}/api/v1/namespaces/default/workflows").status_code == 200:
@@ -82,3 +83,13 @@ async def test_reads_pass_and_writes_are_refused(gate, temporal_with_ui):
         assert (await gate.delete("/api/v1/namespaces/default/schedules/x")).status_code == 403
         assert (await handle.describe()).status.name == "RUNNING"  # nothing got through
         await handle.terminate("test over")
+
+
+async def test_the_ui_is_told_to_decode_payloads_through_the_gate(gate):
+    """`--ui-codec-endpoint` reaches the UI's settings (the browser reads them
+    there), through the gate; the gate itself serves /codec/* only when given
+    the API (tests/integration/api/test_codec.py forwards through it)."""
+    settings_page = await gate.get("/api/v1/settings")
+    assert settings_page.json()["Codec"]["Endpoint"] == CODEC_ENDPOINT
+    not_served = await gate.post("/codec/decode", json={"payloads": []})
+    assert not_served.status_code == 403  # a write the UI gate refuses, without --codec-api

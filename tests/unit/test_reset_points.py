@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Interceptor, Replayer, WorkflowInboundInterceptor
 
 from api.debugger.history import local_activity
 from api.routes.reset import reset_point
 from worker.app import workflow_runner
+from core.settings import Settings
+from core.temporal import data_converter
 from workflows.graph_workflow import GraphWorkflow
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
@@ -55,7 +56,7 @@ async def test_node_starts_name_the_task_that_scheduled_each_node(path: Path):
     assert any(e.get("userMetadata", {}).get("summary") == RENAMED for e in raw["events"])
     history = WorkflowHistory.from_json(_recorded_id(raw) or path.stem, json.dumps(raw))
     capture = _Capture()
-    replayer = Replayer(workflows=[GraphWorkflow], data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=[GraphWorkflow], data_converter=data_converter(Settings()),
                         workflow_runner=workflow_runner(), interceptors=[capture])
     await replayer.replay_workflow(history)
     starts = capture.answers[history.workflow_id]

@@ -11,8 +11,6 @@ import time
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from core.temporal import DATA_CONVERTER
-
 from .helpers import wait_finished
 from .test_schedules import make_workflow
 
@@ -90,6 +88,6 @@ async def test_a_failed_run_fails_with_our_code_and_message(api, client, make_us
     assert info.type == "expression_error" and failure.message.startswith("node 'bad' failed:")
     assert info.non_retryable
     assert failure.stack_trace == ""  # no SDK frames in the Web UI
-    error, summary = DATA_CONVERTER.payload_converter.from_payloads(list(info.details.payloads))
+    error, summary = await client.data_converter.decode(list(info.details.payloads))  # decrypted by the codec
     assert error == row["error"]
     assert summary["status"] == "failed" and summary["nodes"]["bad"]["state"] == "failed"
