@@ -194,7 +194,7 @@ def test_the_api_refuses_to_start_in_production_without_payload_keys(tmp_path):
         return base64.b64encode(os.urandom(36)).decode()
 
     settings = ApiSettings(environment="production", data_dir=str(tmp_path), database_url="postgresql+asyncpg://x/y",
-                           jwt_secret=strong(), secrets_master_key=strong(), signing_key=strong())
+                           jwt_secret=strong(), secrets_master_key=strong(), signing_key=strong(), compliance_salt=strong())
     with pytest.raises(KeyProblem, match="AGENTIC_PAYLOAD_KEYS"):
         create_app(settings)
     create_app(settings.model_copy(update={"payload_keys": [key("prod", 6)]}))  # with a key it starts
