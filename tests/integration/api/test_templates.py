@@ -3,9 +3,11 @@ deploy (all or nothing), and the idempotent loading of built-ins."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import func, select
 from core.db.models import Template, TemplateVersion, Workflow
 from templates.loader import BUILTIN_DIR, load_builtins
 
+from .helpers import wait_finished
 from .template_helpers import add_secret
 
 pytestmark = pytest.mark.integration
@@ -244,7 +247,6 @@ async def test_deploy_binds_params_creates_version_1_and_runs_with_the_template(
         "My greeter", 1, created["id"], 1)
     assert workflow["definition"]["nodes"][0]["config"]["output"] == {"text": "Howdy, {{ inputs.who }}", "times": 2}
     assert workflow["owner_id"] == (await api.get("/api/v1/auth/me", headers=headers)).json()["id"]
-    from .helpers import wait_finished
     execution = await wait_finished(api, body["execution_id"], headers)
     assert execution["status"] == "succeeded" and execution["trigger"] == "template"
     result = (await api.get(f"/api/v1/executions/{body['execution_id']}/result", headers=headers)).json()
@@ -318,3 +320,27 @@ async def test_loading_builtins_is_idempotent_and_a_changed_file_is_a_new_versio
                                                                                                   "review-demo")
         rows[0].deleted_at = rows[0].updated_at  # out of the other tests' listings
         await session.commit()
+
+
+async def test_scheduled_runs_of_a_deployed_workflow_carry_the_template(api, make_user, client):
+    _, headers = await make_user()
+    created = await _create(api, headers)
+    deployed = (await api.post(f"{T}/{created['id']}/deploy", json={"params": {"greeting": "Hi"}},
+                               headers=headers)).json()
+    schedule = await api.post("/api/v1/enterprise/schedules", headers=headers, json={
+        "workflow_id": deployed["workflow"]["id"], "version": "latest", "inputs": {"who": "x"},
+        "spec": {"cron_expressions": ["0 0 1 1 *"]}})
+    assert schedule.status_code == 201, schedule.text
+    handle = client.get_schedule_handle(schedule.json()["temporal_schedule_id"])
+    action = (await handle.describe()).schedule.action
+    assert {p.key.name: p.value for p in action.typed_search_attributes}["AgenticTemplate"] == created["id"]
+    await handle.trigger()  # a run Temporal starts itself, recorded by the workflow
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        runs = (await api.get("/api/v1/executions", params={"schedule_id": schedule.json()["id"]},
+                              headers=headers)).json()["items"]
+        if runs:
+            break
+        await asyncio.sleep(0.2)
+    finished = await wait_finished(api, runs[0]["id"], headers)
+    assert finished["status"] == "succeeded" and finished["template_id"] == created["id"], finished
