@@ -88,3 +88,24 @@ def test_check_computes_node_types_and_needs_examples():
     no_example = spec.model_copy(update={"parameters": {"type": "object", "properties": {"u": {"type": "string"}}}})
     assert [p["code"] for p in checks.check(no_example)[1]] == ["param_example_missing"]
     assert checks.parse({"name": "t", "graph": {}, "surprise": 1})[1][0]["path"] == "$.surprise"
+
+
+def test_every_builtin_file_passes_the_checks(capsys):
+    """What the loader would refuse at API start fails here first."""
+    from cli.main import run
+    from templates.loader import BUILTIN_DIR
+    paths = sorted(BUILTIN_DIR.glob("*.yaml"))
+    assert len(paths) >= 6
+    for path in paths:
+        assert run(["validate-template", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_validate_template_prints_every_problem_with_its_path(tmp_path, capsys):
+    from cli.main import run
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\nversion: '1'\ngraph: {name: bad, nodes: []}\n")
+    assert run(["validate-template", str(path)]) == 1
+    assert "$.version: invalid_field" in capsys.readouterr().err
+    path.write_text("name: bad\ngraph:\n  name: bad\n  nodes: [{id: a, type: notify, config: {}}]\n")
+    assert run(["validate-template", str(path)]) == 1
+    assert "$.graph.nodes[0].type: unknown_node_type" in capsys.readouterr().err
