@@ -73,9 +73,9 @@ async def categories(principal: ReadUser, session: SessionDep) -> list[CategoryC
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=TemplateDetail,
              responses={422: {"description": "every problem of the template, each with its JSON path"}})
-async def create_template(body: TemplateCreate, principal: WriteUser, session: SessionDep,
+async def create_template(body: TemplateCreate, principal: WriteUser, session: SessionDep, state: StateDep,
                           request: Request) -> TemplateDetail:
-    spec = await _checked(await _spec_of(session, principal, body))
+    spec = await _checked(await _spec_of(session, principal, body), state.settings.expression_timeout_s)
     row = store.add(session, spec, owner_id=principal.id, created_by=principal.id)
     await session.commit()
     request.scope["agentic.resource"] = ("templates", row.id)
@@ -85,13 +85,14 @@ async def create_template(body: TemplateCreate, principal: WriteUser, session: S
 @router.post("/import", status_code=status.HTTP_201_CREATED, response_model=TemplateDetail,
              openapi_extra={"requestBody": IMPORT_BODY},
              responses={422: {"description": "unreadable, or every problem of the template with its path"}})
-async def import_template(principal: WriteUser, session: SessionDep, request: Request) -> TemplateDetail:
+async def import_template(principal: WriteUser, session: SessionDep, state: StateDep,
+                          request: Request) -> TemplateDetail:
     """A template as exported (GET /{id}/export): JSON or YAML, as the body or a
     multipart file `file`. Nothing is created unless every check passes."""
     raw = await read_import(request)
     if isinstance(raw, dict) and not raw.get("author"):
         raw = {**raw, "author": principal.user.username}
-    spec = await _checked(raw)
+    spec = await _checked(raw, state.settings.expression_timeout_s)
     row = store.add(session, spec, owner_id=principal.id, created_by=principal.id)
     await session.commit()
     request.scope["agentic.resource"] = ("templates", row.id)
@@ -125,10 +126,10 @@ async def export_template(template_id: ResourceId, principal: ReadUser, session:
             responses={409: {"description": "the version is not greater than the latest"},
                        422: {"description": "every problem of the template"}})
 async def update_template(template_id: ResourceId, body: TemplateCreate, principal: WriteUser,
-                          session: SessionDep) -> TemplateDetail:
+                          session: SessionDep, state: StateDep) -> TemplateDetail:
     """A new immutable version; deployed workflows keep the version they came from."""
     row = await _load_editable(session, principal, template_id)
-    spec = await _checked(await _spec_of(session, principal, body))
+    spec = await _checked(await _spec_of(session, principal, body), state.settings.expression_timeout_s)
     await session.refresh(row, with_for_update=True)
     if row.deleted_at is not None:
         raise not_found("template")
@@ -225,10 +226,11 @@ async def _spec_of(session: SessionDep, principal: Principal, body: TemplateCrea
     return raw
 
 
-async def _checked(raw: Any) -> TemplateSpec:
+async def _checked(raw: Any, timeout_s: float) -> TemplateSpec:
+    """Binding the example parameters evaluates expressions: in the pool, under the deadline."""
     spec, problems = checks.parse(raw)
     if spec is not None:
-        spec, problems = await expression_threads.offload(checks.check, spec)
+        spec, problems = await expression_threads.evaluate(checks.check, spec, timeout_s=timeout_s)
     if problems:
         raise ApiError(422, "invalid_template", f"the template has {len(problems)} problem(s)", problems)
     return spec

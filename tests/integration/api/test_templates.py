@@ -171,6 +171,9 @@ async def test_create_refuses_bad_templates_with_paths(api, make_user, app):
         "param_example_missing": spec(parameters={"type": "object", "properties": {"greeting": {"type": "string"}}}),
         "params_mixed": spec(graph=SPEC["graph"] | {"nodes": [{"id": "greet", "type": "transform", "config": {
             "output": "{{ params.greeting ~ inputs.who }}"}}]}),
+        # Bound in the sandbox, under its limits: an amplifier is refused, not computed.
+        "params_error": spec(graph=SPEC["graph"] | {"nodes": [{"id": "greet", "type": "transform", "config": {
+            "output": "{{ params.greeting * 100000000 }}"}}]}),
         "secret_not_declared": spec(graph=SPEC["graph"] | {"nodes": [{"id": "call", "type": "http_request", "config": {
             "url": "https://example.com", "headers": {"Authorization": "Bearer {{ secrets.TOKEN }}"}}}]}),
     }
