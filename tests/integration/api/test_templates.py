@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -295,7 +294,8 @@ async def test_deploy_refuses_bad_params_and_inaccessible_secrets_creating_nothi
 async def test_loading_builtins_is_idempotent_and_a_changed_file_is_a_new_version(app, tmp_path: Path):
     directory = tmp_path / "builtin"
     directory.mkdir()
-    shutil.copy(BUILTIN_DIR / "code_review.yaml", directory / "test_copy_review.yaml")
+    copied = (BUILTIN_DIR / "code_review.yaml").read_text().replace("name: Code Review", "name: Loader copy", 1)
+    (directory / "test_copy_review.yaml").write_text(copied)  # its own name: other tests look up Code Review
     sessions = app.state.agentic.sessions
     # The API loaded the real files at start: loading them again adds nothing.
     async with sessions() as session:
