@@ -8,8 +8,10 @@ COPY workflows workflows
 COPY activities activities
 COPY core core
 COPY cli cli
+COPY templates templates
 COPY migrations migrations
 COPY alembic.ini ./
-RUN pip install --no-cache-dir .
+# scanners: bandit, for the built-in Security Scan template
+RUN pip install --no-cache-dir '.[scanners]'
 ENV AGENTIC_TEMPORAL_ADDRESS=temporal:7233
 CMD ["python", "-m", "worker"]

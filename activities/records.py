@@ -59,7 +59,7 @@ class _Recorder:
 
 # A scheduled run has no row until it records itself: the schedule put who and
 # what it runs into GraphInput.meta.
-META_COLUMNS = ("workflow_id", "version", "owner_id", "schedule_id", "started_by", "trigger")
+META_COLUMNS = ("workflow_id", "version", "owner_id", "schedule_id", "started_by", "trigger", "template_id")
 
 
 def _from_meta(meta: dict) -> dict:

@@ -27,6 +27,7 @@ from api.routes import compliance, compliance_policies
 from api.routes import metrics, monitoring, users
 from api.routes import codec
 from api.codec_cors import CodecCorsMiddleware, origin_of
+from api.routes import templates as template_routes
 from api.schemas.common import ERROR_RESPONSES
 from api.security import TokenCodec, hash_password, verify_password
 from api.settings import ApiSettings, get_api_settings
@@ -37,6 +38,7 @@ from compliance.runtime import scanner
 from core.temporal import connect
 from credentials.keys import keyring
 from outbound.client import policy_from_settings
+from templates.loader import load_builtins
 from workflows import signatures
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
                          platform_counts=PlatformCounts(settings.metrics_counts_max_age_s))
         app.state.agentic = state
         await bootstrap_admin(state)
+        await load_builtin_templates(state)
         if reconcile:
             state.background.append(asyncio.create_task(
                 reconciler.reconcile_forever(state.sessions, state.temporal, settings), name="reconciler"))
@@ -101,6 +104,7 @@ def create_app(settings: ApiSettings | None = None, *, temporal_client: Client |
     app.include_router(monitoring.router, responses=ERROR_RESPONSES)
     app.include_router(users.router, responses=ERROR_RESPONSES)
     app.include_router(codec.router, responses=ERROR_RESPONSES)
+    app.include_router(template_routes.router, responses=ERROR_RESPONSES)
     app.include_router(ws.router)
     return app
 
@@ -112,6 +116,15 @@ def token_codec(settings: ApiSettings) -> TokenCodec:
                     "generated key under %s/keys (production must set it)", settings.data_dir)
     return TokenCodec(current, settings.jwt_expiry_minutes, previous=previous,
                       max_lifetime_s=settings.jwt_max_lifetime_minutes_effective * 60)
+
+
+async def load_builtin_templates(state: AppState) -> None:
+    """templates/builtin/ into the templates table: idempotent, so every start
+    may do it; a file refused is logged and the API still starts."""
+    async with state.sessions() as session:
+        report = await load_builtins(session)
+    if report.created or report.updated:
+        log.info("built-in templates: created %s, updated %s", report.created, report.updated)
 
 
 async def bootstrap_admin(state: AppState) -> None:

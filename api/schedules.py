@@ -83,20 +83,24 @@ def temporal_policy(policy: PolicyBody) -> SchedulePolicy:
 
 
 def temporal_action(row: ScheduleRow, plan: Plan, owner_name: str | None,
-                    settings: ApiSettings) -> ScheduleActionStartWorkflow:
+                    settings: ApiSettings, template: str | None = None) -> ScheduleActionStartWorkflow:
     """Each run records its own row at its start, filled from `meta`: the
-    schedule, trigger `schedule`, started by (and acting for) the schedule's owner."""
+    schedule, trigger `schedule`, started by (and acting for) the schedule's owner,
+    and the template the workflow was deployed from (also its search attribute)."""
     meta = {"workflow_id": row.workflow_id, "version": plan.version or 0, "owner_id": row.owner_id,
             "schedule_id": row.id, "started_by": owner_name, "trigger": "schedule"}
+    if template:
+        meta["template_id"] = template
     return launch.schedule_action(launch.Launch(
         execution_id=f"sched-{row.id}", plan=plan, inputs=row.inputs, owner_id=row.owner_id,
-        started_by=owner_name, meta=meta, schedule_id=row.id, trigger="schedule"), settings.temporal_task_queue)
+        started_by=owner_name, meta=meta, schedule_id=row.id, trigger="schedule", template=template),
+        settings.temporal_task_queue)
 
 
 def temporal_schedule(row: ScheduleRow, plan: Plan, owner_name: str | None, settings: ApiSettings,
-                      state: ScheduleState) -> Schedule:
+                      state: ScheduleState, template: str | None = None) -> Schedule:
     return Schedule(
-        action=temporal_action(row, plan, owner_name, settings),
+        action=temporal_action(row, plan, owner_name, settings, template),
         spec=temporal_spec(SpecBody.model_validate(row.spec, context={"stored": True})),
         policy=temporal_policy(PolicyBody.model_validate(row.policy)),
         state=state,
@@ -150,7 +154,7 @@ async def follow_latest(session: AsyncSession, client: Client, principal: Princi
         except ApiError as err:  # e.g. the new version needs inputs the schedule lacks
             await pause(client, session, row, f"version {wf.latest_version} cannot run: {err.message}")
             continue
-        action = temporal_action(row, plan, await owner_name(session, row.owner_id), settings)
+        action = temporal_action(row, plan, await owner_name(session, row.owner_id), settings, wf.template_id)
 
         def build(current: ScheduleDescription, action=action, version=plan.version) -> Schedule | None:
             schedule = current.schedule

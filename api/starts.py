@@ -82,7 +82,8 @@ def new_row(prepared: Prepared, principal: Principal, *, trigger: str, **extra: 
     return Execution(id=eid, workflow_id=prepared.workflow.id, version=prepared.version, owner_id=principal.id,
                      status=execution_state.PENDING, inputs=prepared.inputs,
                      plan=prepared.plan.model_dump(mode="json"), temporal_workflow_id=temporal_workflow_id(eid),
-                     started_by=principal.user.username, trigger=trigger, **extra)
+                     started_by=principal.user.username, trigger=trigger,
+                     template_id=prepared.workflow.template_id, **extra)
 
 
 async def accept(session: AsyncSession, state: AppState, request: Request, row: Execution) -> Execution:

@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="print every problem of a graph file")
     validate.add_argument("file")
+    validate_template = sub.add_parser("validate-template", help="print every problem of a template file "
+                                       "(YAML or JSON, docs/templates.md), as the API checks it")
+    validate_template.add_argument("file")
 
     login = sub.add_parser("login", help="log in to an API and store its token (AGENTIC_CONFIG_DIR, "
                            "default ~/.config/agentic, file mode 0600)")
@@ -83,6 +86,10 @@ def _dispatch(args) -> int:
         from cli.local import cmd_validate
 
         return cmd_validate(args)
+    if args.command == "validate-template":
+        from cli.template_check import cmd_validate_template
+
+        return cmd_validate_template(args)
     if args.command == "run" and _runs_locally(args.target):
         from cli.local import cmd_run
 

@@ -92,7 +92,7 @@ async def create_schedule(body: ScheduleCreate, principal: WriteUser, session: S
     client = state.temporal
     await cron.check_crons(client, body.spec.cron_expressions)
     schedule = sch.temporal_schedule(row, plan, await sch.owner_name(session, wf.owner_id), state.settings,
-                                     ScheduleState(note=body.notes or None, paused=body.paused))
+                                     ScheduleState(note=body.notes or None, paused=body.paused), wf.template_id)
     # The row first: a crash after Temporal's create leaves no schedule nobody can see.
     session.add(row)
     await session.commit()
@@ -172,7 +172,7 @@ async def update_schedule(schedule_id: ScheduleId, body: ScheduleUpdate, princip
     name = await sch.owner_name(session, row.owner_id)
 
     def build(current: ScheduleDescription) -> TemporalSchedule:  # the state stays Temporal's
-        return sch.temporal_schedule(row, plan, name, state.settings, current.schedule.state)
+        return sch.temporal_schedule(row, plan, name, state.settings, current.schedule.state, wf.template_id)
 
     try:
         desc = await schedule_replace.replace(state.temporal, row.temporal_schedule_id, build)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
-from api import schedules, secret_access
+from api import schedules, secret_access, workflow_saves
 from api.access import load_workflow, visible
 from api.approvers import resolve_definition
 from api.definitions import check_privileges, mermaid, validate_or_raise
@@ -18,6 +18,7 @@ from api.deps import DeleteUser, Principal, ReadUser, SessionDep, StateDep, Writ
 from api.errors import not_found
 from api.schemas.common import MAX_INT, Page, ResourceId, VersionNumber
 from api.schemas.workflows import ValidationReport, VersionDetail, VersionPublic, WorkflowDetail, WorkflowPublic
+from api.workflow_saves import version_row
 from core.db.models import Workflow, WorkflowVersion
 
 log = logging.getLogger(__name__)
@@ -64,15 +65,7 @@ async def list_workflows(
                                              "may not use"}})
 async def create_workflow(definition: DefinitionBody, principal: WriteUser, session: SessionDep,
                           state: StateDep, request: Request) -> WorkflowDetail:
-    parsed = await validate_or_raise(definition, state.egress)
-    types, privileged = check_privileges(definition, principal)
-    await secret_access.check_definition(session, principal.user, definition, state.settings)
-    approver_ids = await resolve_definition(session, definition)
-    wf = Workflow(owner_id=principal.id, name=parsed.name, description=parsed.description,
-                  tags=parsed.tags, latest_version=1)
-    session.add(wf)
-    await session.flush()
-    session.add(_version(wf, 1, definition, parsed.inputs, types, privileged, principal, approver_ids))
+    wf = await workflow_saves.create(session, state, principal, definition)
     await session.commit()
     request.scope["agentic.resource"] = ("workflows", wf.id)
     return WorkflowDetail.of(wf, definition=definition)
@@ -111,7 +104,7 @@ async def update_workflow(workflow_id: ResourceId, definition: DefinitionBody, p
     wf.latest_version += 1
     wf.name, wf.description, wf.tags = parsed.name, parsed.description, parsed.tags
     wf.updated_at = datetime.now(UTC)
-    session.add(_version(wf, wf.latest_version, definition, parsed.inputs, types, privileged, principal,
+    session.add(version_row(wf, wf.latest_version, definition, parsed.inputs, types, privileged, principal,
                          approver_ids))
     await session.commit()
     await _schedules_follow(session, state, principal, wf)
@@ -172,13 +165,6 @@ async def _load_version(session, wf: Workflow, version: int) -> WorkflowVersion:
     if row is None:
         raise not_found("version")
     return row
-
-
-def _version(wf: Workflow, number: int, definition: dict, inputs: dict | None, types: list[str],
-             privileged: bool, principal: Principal, approver_ids: dict[str, str]) -> WorkflowVersion:
-    return WorkflowVersion(workflow_id=wf.id, version=number, definition=definition, inputs_schema=inputs,
-                           node_types=types, privileged=privileged, created_by=principal.id,
-                           approver_ids=approver_ids)
 
 
 def _like_escape(text: str) -> str:

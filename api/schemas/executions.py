@@ -62,6 +62,7 @@ class ExecutionPublic(_ExecutionRow):
     started_by: str | None
     schedule_id: str | None
     source_execution_id: str | None
+    template_id: str | None = None  # its workflow was deployed from this template
 
 
 class NodePublic(BaseModel):

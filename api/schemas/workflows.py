@@ -18,6 +18,8 @@ class WorkflowPublic(FromRow):
     description: str
     tags: list[str]
     latest_version: int
+    template_id: str | None = None  # deployed from this template (GET /templates/{id})
+    template_version: int | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -92,6 +92,10 @@ class Workflow(Base):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, default=list)
     latest_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Deployed from a template: which one and which of its versions (its runs
+    # carry the AgenticTemplate search attribute).
+    template_id: Mapped[str | None] = mapped_column(String(64))
+    template_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = created_column()
     deleted_at: Mapped[datetime | None] = ts_column()  # soft delete
@@ -170,20 +174,50 @@ class Execution(Base):
 
 
 class Template(Base):
+    """A marketplace template (templates/): the row says who owns it and what its
+    latest version is; each version is an immutable TemplateVersion. Built-ins
+    (owner None) carry the file they were loaded from as `builtin_key`."""
+
     __tablename__ = "templates"
     id: Mapped[str] = id_column()
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))  # None: built-in
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    category: Mapped[str] = mapped_column(String(100), nullable=False, default="general", server_default="general")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(100)), nullable=False, default=list)
+    # The latest version's spec (templates/model.py TemplateSpec), for reads without a join.
     definition: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    latest_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    semver: Mapped[str] = mapped_column(String(64), nullable=False, default="1.0.0", server_default="1.0.0")
+    author: Mapped[str] = mapped_column(String(200), nullable=False, default="", server_default="")
+    builtin_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = created_column()
     updated_at: Mapped[datetime] = created_column()
     deleted_at: Mapped[datetime | None] = ts_column()
 
     __table_args__ = (Index("ix_templates_owner_live", "owner_id", "created_at",
-                            postgresql_where="deleted_at IS NULL"),)
+                            postgresql_where="deleted_at IS NULL"),
+                      Index("ix_templates_category", "category"),
+                      Index("ix_templates_tags", "tags", postgresql_using="gin"))
+
+
+class TemplateVersion(Base):
+    """Immutable (a trigger in migration 0010 rejects UPDATE): deployed
+    workflows name the version they came from."""
+
+    __tablename__ = "template_versions"
+    id: Mapped[str] = id_column()
+    template_id: Mapped[str] = mapped_column(ForeignKey("templates.id"), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    semver: Mapped[str] = mapped_column(String(64), nullable=False)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    # sha256 of the canonical spec: a built-in file that did not change is not a new version.
+    digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_column()
+
+    __table_args__ = (UniqueConstraint("template_id", "version"), UniqueConstraint("template_id", "semver"))
 
 
 class DebugSession(Base):

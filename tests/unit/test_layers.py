@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_SIDE = {"activities", "worker"}
 # The API and the layers it stands on.
-API_SIDE = ("api", "core", "workflows")
+API_SIDE = ("api", "core", "workflows", "templates")
 
 
 def imported(tree: ast.AST) -> list[tuple[int, str]]:

@@ -8,7 +8,7 @@ from .conftest import alembic, create_database, drop_database
 
 TABLES = {"users", "workflows", "workflow_versions", "executions", "templates", "debug_sessions", "secrets",
           "approvals", "schedules", "compliance_scans", "audit_log", "api_keys", "refresh_tokens",
-          "webhooks", "compliance_policies", "compliance_violations"}
+          "webhooks", "compliance_policies", "compliance_violations", "template_versions"}
 
 
 async def tables(url: str) -> set[str]:
