@@ -106,6 +106,6 @@ def test_validate_template_prints_every_problem_with_its_path(tmp_path, capsys):
     path.write_text("name: bad\nversion: '1'\ngraph: {name: bad, nodes: []}\n")
     assert run(["validate-template", str(path)]) == 1
     assert "$.version: invalid_field" in capsys.readouterr().err
-    path.write_text("name: bad\ngraph:\n  name: bad\n  nodes: [{id: a, type: notify, config: {}}]\n")
+    path.write_text("name: bad\ngraph:\n  name: bad\n  nodes: [{id: a, type: notifyy, config: {}}]\n")
     assert run(["validate-template", str(path)]) == 1
-    assert "$.graph.nodes[0].type: unknown_node_type" in capsys.readouterr().err
+    assert "$.graph.nodes[0].type: unknown_node_type: unknown node type `notifyy` (did you mean `notify`?)" in capsys.readouterr().err
