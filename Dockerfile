@@ -8,6 +8,9 @@ COPY workflows workflows
 COPY activities activities
 COPY core core
 COPY cli cli
+COPY credentials credentials
+COPY outbound outbound
+COPY compliance compliance
 COPY templates templates
 COPY migrations migrations
 COPY alembic.ini ./
