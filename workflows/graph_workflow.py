@@ -223,7 +223,13 @@ class GraphWorkflow:
                 self._nodes[node.id] = self._reused(recorded)
                 continue
             state.state = "running"
-            state.started_at = workflow.now().isoformat()
+            # Until its activity reports when it really began: the workflow's
+            # time, which is the start of this workflow task and so can precede
+            # the finish of an upstream pure node (a local activity) run in the
+            # same task; a node never starts before its upstream has finished.
+            upstream_done = [self._nodes[e.source].finished_at for e in edges]
+            state.started_at = max([workflow.now().isoformat(), *filter(None, upstream_done)],
+                                   key=datetime.fromisoformat)
             state.input_digest = self._digest(node)
             running[node.id] = asyncio.create_task(self._run_node(node))
 
