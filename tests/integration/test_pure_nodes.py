@@ -10,7 +10,7 @@ from temporalio.client import WorkflowFailureError
 import pytest
 
 from api.debugger.events import EventStream
-from api.debugger.history import local_activity, name, rendered_configs
+from api.debugger.history import fetch, local_activity, name, rendered_configs
 from core.launch import start_graph
 from tests.integration.graphs import graph, node, start
 from workflows.compiler import compile_definition
@@ -39,7 +39,7 @@ async def test_pure_nodes_run_as_local_activities_recorded_in_history(client, ta
     assert result.nodes["check"].output == {"result": True, "value": True}
     assert all(n.attempts == 1 and n.started_at and n.finished_at for n in result.nodes.values())
 
-    events = (await handle.fetch_history()).events
+    events = (await fetch(client, handle.id)).events
     assert scheduled_nodes(events) == []  # no dispatch hop
     markers = [m for m in map(local_activity, events) if m is not None]
     assert [(m.node_id, m.activity_type, m.attempt) for m in markers] == [
@@ -53,7 +53,7 @@ async def test_pure_nodes_run_as_local_activities_recorded_in_history(client, ta
         ("node_started", "a"), ("node_finished", "a"), ("node_started", "check"),
         ("node_finished", "check"), ("node_started", "big"), ("node_finished", "big")]
     assert all(i["run_ms"] >= 0 for i in seen if i["type"] == "node_finished")
-    assert rendered_configs(await handle.fetch_history())["big"] == {"output": 50}
+    assert rendered_configs(await fetch(client, handle.id))["big"] == {"output": 50}
 
 
 async def test_a_failing_pure_node_is_recorded_with_its_error(client, task_queue, worker):
@@ -66,7 +66,7 @@ async def test_a_failing_pure_node_is_recorded_with_its_error(client, task_queue
     assert summary["nodes"]["bad"]["state"] == "failed"
     assert summary["nodes"]["bad"]["error"]["code"] == "expression_error"
     assert summary["nodes"]["bad"]["attempts"] == 1  # not retryable: one attempt
-    events = (await handle.fetch_history()).events
+    events = (await fetch(client, handle.id)).events
     failed = [m for m in map(local_activity, events) if m is not None and m.failure is not None]
     assert [m.node_id for m in failed] == ["bad"]
     stream = EventStream()
@@ -84,6 +84,6 @@ async def test_a_plan_compiled_before_still_dispatches_its_pure_nodes(client, ta
     handle = await start_graph(client, plan, {"n": 4}, task_queue=task_queue)
     result = await handle.result()
     assert result.status == "succeeded" and result.nodes["big"].output == 50
-    events = (await handle.fetch_history()).events
+    events = (await fetch(client, handle.id)).events
     assert scheduled_nodes(events) == ["a", "check", "big"]
     assert not any(local_activity(e) for e in events)
