@@ -13,7 +13,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.api.enums.v1 import EventType
 
-from api.debugger.history import local_activity
+from api.debugger.history import fetch, local_activity
 
 from .graphs import three_nodes
 from .helpers import ScriptedServer, wait_finished
@@ -211,7 +211,7 @@ async def test_performance_matches_history(api, make_user, counter, client):
     sid = (await api.post("/api/v1/debug/sessions", json={"execution_id": final["id"]}, headers=headers)).json()["id"]
     perf = (await api.get(f"/api/v1/debug/sessions/{sid}/performance", headers=headers)).json()
 
-    history = await client.get_workflow_handle(final["temporal_workflow_id"]).fetch_history()
+    history = await fetch(client, final["temporal_workflow_id"])
     events = history.events
     by_id = {e.event_id: e for e in events}
     checked = set()

@@ -166,7 +166,7 @@ async def test_create_refuses_bad_templates_with_paths(api, make_user, app):
     before = await _count(app, Template)
     cases = {
         "invalid_field": spec(version="1.0"),
-        "unknown_node_type": spec(graph=SPEC["graph"] | {"nodes": [{"id": "x", "type": "for_each", "config": {}}]}),
+        "unknown_node_type": spec(graph=SPEC["graph"] | {"nodes": [{"id": "x", "type": "teleport", "config": {}}]}),
         "param_example_missing": spec(parameters={"type": "object", "properties": {"greeting": {"type": "string"}}}),
         "params_mixed": spec(graph=SPEC["graph"] | {"nodes": [{"id": "greet", "type": "transform", "config": {
             "output": "{{ params.greeting ~ inputs.who }}"}}]}),
@@ -191,7 +191,7 @@ async def test_import_refuses_secret_values_unknown_types_and_invalid_graphs_bef
         "url": "https://example.com", "headers": {"Authorization": "Bearer ghp_" + "a1" * 18}}}]})
     plain_key = spec(graph=SPEC["graph"] | {"nodes": [{"id": "ask", "type": "llm", "config": {
         "prompt": "hi", "base_url": "https://llm.example.com/v1", "api_key": "not-a-reference"}}]})
-    unknown = spec(graph=SPEC["graph"] | {"nodes": [{"id": "q", "type": "sql", "config": {"query": "select 1"}}]})
+    unknown = spec(graph=SPEC["graph"] | {"nodes": [{"id": "q", "type": "teleport", "config": {"query": "select 1"}}]})
     cycle = spec(graph=SPEC["graph"] | {
         "nodes": [{"id": "a", "type": "transform", "config": {"output": 1}},
                   {"id": "b", "type": "transform", "config": {"output": 2}}],
