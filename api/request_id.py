@@ -25,11 +25,11 @@ class RequestIdMiddleware:
             return await self.app(scope, receive, send)
         given = dict(scope["headers"]).get(HEADER, b"")
         request_id = given.decode() if ACCEPTED.match(given) else uuid.uuid4().hex
-        logs.bind(request_id=request_id, user_id=None, execution_id=None, node_id=None)
 
         async def with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), (HEADER, request_id.encode())]
             await send(message)
 
-        await self.app(scope, receive, with_header)
+        with logs.bound(request_id=request_id, user_id=None, execution_id=None, node_id=None):
+            await self.app(scope, receive, with_header)

@@ -4,10 +4,12 @@ id, user id, execution id and node id it was logged under."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
 from datetime import UTC, datetime
+from collections.abc import Iterator
 from typing import Any
 
 from core.settings import Settings
@@ -22,6 +24,19 @@ def bind(**values: str | None) -> None:
     """What the current task's records carry from now on (a request, an activity)."""
     for name, value in values.items():
         _context[name].set(value)
+
+
+@contextlib.contextmanager
+def bound(**values: str | None) -> Iterator[None]:
+    """`bind` for a block: the values before it are back afterwards, so a
+    caller that runs requests in its own task (an ASGI test client) does not
+    carry one request's ids into what it logs next."""
+    tokens = [(_context[name], _context[name].set(value)) for name, value in values.items()]
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
 
 
 class ContextFilter(logging.Filter):
