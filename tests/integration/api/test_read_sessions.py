@@ -4,16 +4,24 @@ round trips), while a write keeps its transaction and commits as one."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import event
 
 from .graphs import three_nodes
+
+
+# The statements of these requests: the app's background tasks (the reconciler,
+# its sweeps) share the engine and write executions meanwhile.
+REQUEST_TABLES = re.compile(r"\b(users|workflows|workflow_versions)\b")
 
 
 def capture(app) -> list[tuple[str, str | None]]:
     seen: list[tuple[str, str | None]] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement.split()[0].upper(), conn.get_execution_options().get("isolation_level")))
+        if REQUEST_TABLES.search(statement):
+            seen.append((statement.split()[0].upper(), conn.get_execution_options().get("isolation_level")))
 
     event.listen(app.state.agentic.engine.sync_engine, "before_cursor_execute", before)
     return seen
